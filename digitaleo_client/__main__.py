@@ -1,0 +1,3 @@
+from digitaleo_client.cli import main
+
+main()

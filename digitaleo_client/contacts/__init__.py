@@ -1,0 +1,1 @@
+"""The deposit's CSV format: columns, reading exports, validation, writing parts."""

@@ -1,0 +1,1 @@
+"""A fake Digitaleo deposit that applies the deposit's processing rules."""

@@ -1,0 +1,1 @@
+"""pytest plugin of the fake deposit, registered through the pytest11 entry point."""
