@@ -1,4 +1,7 @@
-"""The `digitaleo` command: thin typer commands over the SDK."""
+"""The `digitaleo` command: thin typer commands over the SDK.
+
+Each module of this package registers its commands on `app`.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +13,9 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+
+# Command modules register themselves on import; add new ones here.
+# (none yet)
 
 
 def main() -> None:
