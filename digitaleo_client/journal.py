@@ -1,0 +1,217 @@
+"""Local journal of the client: an SQLite file in the user's state folder.
+
+The journal remembers which report zips were pulled (by remote path, size
+and modification time) so that a rerun transfers only what is new.
+
+The schema grows by numbered migrations: `PRAGMA user_version` stores how
+many of `MIGRATIONS` the file has applied, and opening a journal applies the
+rest in order. To add a table, append a migration written with
+`CREATE TABLE IF NOT EXISTS`; never edit a migration that was released.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import platformdirs
+
+from digitaleo_client.errors import ConfigurationError
+
+logger = logging.getLogger(__name__)
+
+JOURNAL_FILE_NAME = "journal.sqlite3"
+# Seconds a writer waits for another process that holds the journal's lock.
+_BUSY_TIMEOUT = 30.0
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # 1: report zips pulled from reporting/.
+    (
+        """
+        CREATE TABLE IF NOT EXISTS pulled_reports (
+            remote_path   TEXT PRIMARY KEY,
+            day           TEXT NOT NULL,
+            campaign_id   TEXT,
+            campaign_name TEXT,
+            size          INTEGER NOT NULL,
+            mtime         REAL,
+            sha256        TEXT NOT NULL,
+            local_zip     TEXT NOT NULL,
+            local_folder  TEXT NOT NULL,
+            pulled_at     REAL NOT NULL
+        )
+        """,
+        "CREATE INDEX IF NOT EXISTS pulled_reports_day ON pulled_reports (day)",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
+
+
+def default_journal_path() -> Path:
+    """Return the journal's path in the user's state folder, per platformdirs."""
+    return platformdirs.user_state_path("digitaleo") / JOURNAL_FILE_NAME
+
+
+@dataclass(frozen=True)
+class PulledReport:
+    """A report zip pulled from the deposit and unpacked locally.
+
+    `campaign_id` and `campaign_name` are None for the general zip of a day;
+    `mtime` is None when the server did not give one. `pulled_at` is in
+    POSIX seconds of the client's clock.
+    """
+
+    remote_path: str
+    day: str
+    campaign_id: str | None
+    campaign_name: str | None
+    size: int
+    mtime: float | None
+    sha256: str
+    local_zip: Path
+    local_folder: Path
+    pulled_at: float
+
+
+class Journal:
+    """The client's SQLite journal; use it as a context manager.
+
+    `clock` returns POSIX seconds; tests pass a fake one.
+    """
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
+        self.path = path
+        self._clock = clock
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT)
+        try:
+            self._migrate()
+        except sqlite3.DatabaseError as error:
+            self._db.close()
+            raise ConfigurationError(
+                f"journal {path} is not a readable SQLite file ({error}); "
+                "move it aside and rerun, which starts a new journal",
+                path=str(path),
+            ) from error
+
+    @classmethod
+    def open_default(cls) -> Journal:
+        """Open the journal at `default_journal_path()`."""
+        return cls(default_journal_path())
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        if version > SCHEMA_VERSION:
+            raise ConfigurationError(
+                f"journal {self.path} has schema version {version} but this "
+                f"digitaleo-client knows up to {SCHEMA_VERSION}; upgrade digitaleo-client",
+                path=str(self.path),
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self._db:
+                for statement in MIGRATIONS[number]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+            logger.info(
+                "journal %s migrated to schema version %d", self.path, number + 1
+            )
+
+    @property
+    def schema_version(self) -> int:
+        return int(self._db.execute("PRAGMA user_version").fetchone()[0])
+
+    def now(self) -> float:
+        """Return the journal clock's time in POSIX seconds."""
+        return self._clock()
+
+    # -- pulled reports ------------------------------------------------------
+
+    def pulled_report(self, remote_path: str) -> PulledReport | None:
+        """Return what was pulled from `remote_path`, or None if it never was."""
+        row = self._db.execute(
+            f"SELECT {_PULLED_COLUMNS} FROM pulled_reports WHERE remote_path = ?",
+            (remote_path,),
+        ).fetchone()
+        return None if row is None else _pulled_from_row(row)
+
+    def record_pulled_report(self, report: PulledReport) -> None:
+        """Store `report`, replacing an earlier pull of the same remote path."""
+        with self._db:
+            self._db.execute(
+                f"INSERT OR REPLACE INTO pulled_reports ({_PULLED_COLUMNS}) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    report.remote_path,
+                    report.day,
+                    report.campaign_id,
+                    report.campaign_name,
+                    report.size,
+                    report.mtime,
+                    report.sha256,
+                    str(report.local_zip),
+                    str(report.local_folder),
+                    report.pulled_at,
+                ),
+            )
+
+    def pulled_reports(self, since: str | None = None) -> list[PulledReport]:
+        """Return the pulled reports of `since` (`YYYY-MM-DD`) and later days.
+
+        None for `since` returns all of them. Sorted by day, then remote path.
+        """
+        rows = self._db.execute(
+            f"SELECT {_PULLED_COLUMNS} FROM pulled_reports WHERE day >= ? "
+            "ORDER BY day, remote_path",
+            (since or "",),
+        ).fetchall()
+        return [_pulled_from_row(row) for row in rows]
+
+    def last_pulled_day(self) -> str | None:
+        """Return the latest day of which a report was pulled, or None."""
+        row = self._db.execute("SELECT MAX(day) FROM pulled_reports").fetchone()
+        return None if row[0] is None else str(row[0])
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def close(self) -> None:
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+_PULLED_COLUMNS = (
+    "remote_path, day, campaign_id, campaign_name, size, mtime, sha256, "
+    "local_zip, local_folder, pulled_at"
+)
+
+
+def _pulled_from_row(row: tuple[object, ...]) -> PulledReport:
+    (remote_path, day, campaign_id, campaign_name, size, mtime, sha256) = row[:7]
+    local_zip, local_folder, pulled_at = row[7:]
+    return PulledReport(
+        remote_path=str(remote_path),
+        day=str(day),
+        campaign_id=None if campaign_id is None else str(campaign_id),
+        campaign_name=None if campaign_name is None else str(campaign_name),
+        size=int(str(size)),
+        mtime=None if mtime is None else float(str(mtime)),
+        sha256=str(sha256),
+        local_zip=Path(str(local_zip)),
+        local_folder=Path(str(local_folder)),
+        pulled_at=float(str(pulled_at)),
+    )

@@ -1,0 +1,273 @@
+"""Listing and pulling report zips from the deposit's reporting folder.
+
+A pull downloads each zip that is new or changed since the journal last saw
+it (by remote path, size and modification time), writes it atomically,
+unpacks it safely and records it. A zip that fails its checks is reported
+and left unrecorded, so the next pull tries it again.
+
+The deposit keeps 7 day folders. Which day is "today" comes from the newest
+day folder on the server, never from the client's clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from digitaleo_client.deposit import REPORTING_DIR, report_day_folder
+from digitaleo_client.errors import ReportError
+from digitaleo_client.journal import Journal, PulledReport
+from digitaleo_client.reporting.archive import (
+    DEFAULT_LIMITS,
+    ExtractionLimits,
+    extract_report,
+)
+from digitaleo_client.reporting.names import (
+    ReportName,
+    add_days,
+    days_between,
+    is_day,
+    parse_report_name,
+)
+from digitaleo_client.transport.base import ProgressCallback, Transport
+
+logger = logging.getLogger(__name__)
+
+# Number of day folders the deposit keeps: the newest day and the 6 before it.
+RETENTION_DAYS = 7
+
+# Called before each download with the report and its size in bytes.
+StartCallback = Callable[["RemoteReport"], None]
+
+
+@dataclass(frozen=True)
+class RemoteReport:
+    """A report zip on the server, with its size and modification time."""
+
+    name: ReportName
+    size: int
+    mtime: float | None
+
+    def matches(self, pulled: PulledReport | None) -> bool:
+        """Tell whether `pulled` is this zip as it is now on the server."""
+        return pulled is not None and (pulled.size, pulled.mtime) == (
+            self.size,
+            self.mtime,
+        )
+
+
+@dataclass(frozen=True)
+class ReportDay:
+    """A day folder of the server, its report zips, and which were pulled."""
+
+    day: str
+    reports: list[RemoteReport]
+    pulled: list[bool]
+    leaving: bool
+
+    @property
+    def fully_pulled(self) -> bool:
+        return all(self.pulled)
+
+
+@dataclass
+class PullResult:
+    """Outcome of one pull. `missing_days` are days never pulled that the server lost."""
+
+    pulled: list[PulledReport] = field(default_factory=list)
+    unchanged: list[RemoteReport] = field(default_factory=list)
+    failed: list[tuple[RemoteReport, ReportError]] = field(default_factory=list)
+    missing_days: list[str] = field(default_factory=list)
+    bytes_received: int = 0
+
+
+class ReportPuller:
+    """Lists and pulls the deposit's report zips, recording pulls in a journal.
+
+    `limits` bounds what a zip may unpack to.
+    """
+
+    def __init__(
+        self,
+        transport: Transport,
+        journal: Journal,
+        *,
+        limits: ExtractionLimits = DEFAULT_LIMITS,
+    ) -> None:
+        self.transport = transport
+        self.journal = journal
+        self.limits = limits
+
+    def remote_reports(self) -> dict[str, list[RemoteReport]]:
+        """Return the report zips of each day folder on the server, days in order."""
+        days = sorted(
+            entry.name
+            for entry in self.transport.list_or_empty(REPORTING_DIR)
+            if entry.is_dir and is_day(entry.name)
+        )
+        return {day: self._day_reports(day) for day in days}
+
+    def _day_reports(self, day: str) -> list[RemoteReport]:
+        reports = []
+        for entry in self.transport.list_or_empty(report_day_folder(day)):
+            if entry.is_dir or entry.name.startswith("."):
+                continue
+            name = parse_report_name(day, entry.name)
+            if name is None:
+                logger.warning("skipping %s/%s: not a report zip name", day, entry.name)
+                continue
+            reports.append(RemoteReport(name, entry.size, entry.mtime))
+        return sorted(
+            reports,
+            key=lambda report: (not report.name.is_general, report.name.file_name),
+        )
+
+    def list_days(self) -> list[ReportDay]:
+        """Return each day on the server with its zips, pulled flags and retention.
+
+        A day is `leaving` when it is the oldest the deposit keeps, so the
+        next day's reports push it out.
+        """
+        by_day = self.remote_reports()
+        if not by_day:
+            return []
+        oldest_kept = add_days(max(by_day), -(RETENTION_DAYS - 1))
+        return [
+            ReportDay(
+                day,
+                reports,
+                [
+                    report.matches(self.journal.pulled_report(report.name.remote_path))
+                    for report in reports
+                ],
+                day <= oldest_kept,
+            )
+            for day, reports in by_day.items()
+        ]
+
+    def pull(
+        self,
+        destination: Path,
+        *,
+        since: str | None = None,
+        campaign: str | None = None,
+        on_start: StartCallback | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> PullResult:
+        """Download and unpack what is new into `destination/<day>/<folder>/`.
+
+        `since` (`YYYY-MM-DD`) skips older days; `campaign` keeps only that
+        campaign id's zips (and no general zip); None means no filter.
+        `on_start` and `progress` report each download. Raises
+        DepositConnectionError or TransferError when the deposit fails;
+        a zip that fails its checks lands in `PullResult.failed` instead.
+        """
+        by_day = self.remote_reports()
+        result = PullResult(
+            missing_days=find_missing_days(
+                self.journal.last_pulled_day(), list(by_day), since
+            )
+        )
+        if result.missing_days:
+            logger.warning(
+                "reports of %s were never pulled and are no longer on the server; "
+                "the deposit keeps %d days, so pull at least every %d days",
+                ", ".join(result.missing_days),
+                RETENTION_DAYS,
+                RETENTION_DAYS - 1,
+            )
+
+        for day, reports in by_day.items():
+            if since is not None and day < since:
+                continue
+            for report in reports:
+                if campaign is not None and report.name.campaign_id != campaign:
+                    continue
+                self._pull_one(report, destination, result, on_start, progress)
+        return result
+
+    def _pull_one(
+        self,
+        report: RemoteReport,
+        destination: Path,
+        result: PullResult,
+        on_start: StartCallback | None,
+        progress: ProgressCallback | None,
+    ) -> None:
+        previous = self.journal.pulled_report(report.name.remote_path)
+        if (
+            report.matches(previous)
+            and previous is not None
+            and previous.local_folder.is_dir()
+        ):
+            result.unchanged.append(report)
+            return
+
+        if on_start is not None:
+            on_start(report)
+        day_folder = destination / report.name.day
+        day_folder.mkdir(parents=True, exist_ok=True)
+        zip_path = day_folder / f"{report.name.folder_name}.zip"
+        result.bytes_received += self.transport.download(
+            report.name.remote_path, zip_path, progress
+        )
+        try:
+            extract_report(zip_path, day_folder / report.name.folder_name, self.limits)
+        except ReportError as error:
+            logger.error("%s was not unpacked: %s", report.name.label, error)
+            zip_path.unlink(missing_ok=True)
+            result.failed.append((report, error))
+            return
+
+        pulled = self._record(report, zip_path, day_folder / report.name.folder_name)
+        result.pulled.append(pulled)
+        logger.info("pulled %s into %s", report.name.label, pulled.local_folder)
+
+    def _record(
+        self, report: RemoteReport, zip_path: Path, folder: Path
+    ) -> PulledReport:
+        pulled = PulledReport(
+            remote_path=report.name.remote_path,
+            day=report.name.day,
+            campaign_id=report.name.campaign_id,
+            campaign_name=report.name.campaign_name,
+            size=report.size,
+            mtime=report.mtime,
+            sha256=_sha256(zip_path),
+            local_zip=zip_path.resolve(),
+            local_folder=folder.resolve(),
+            pulled_at=self.journal.now(),
+        )
+        self.journal.record_pulled_report(pulled)
+        return pulled
+
+
+def find_missing_days(
+    last_pulled: str | None, server_days: list[str], since: str | None = None
+) -> list[str]:
+    """Return the days after `last_pulled` that have no folder on the server.
+
+    These days were lost to retention, or never written. Days before `since`
+    are not reported. Returns an empty list before the first pull.
+    """
+    if last_pulled is None or not server_days:
+        return []
+    start = add_days(last_pulled, 1)
+    if since is not None and since > start:
+        start = since
+    newest = max(server_days)
+    if start > newest:
+        return []
+    present = set(server_days)
+    return [day for day in days_between(start, newest) if day not in present]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as source:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
