@@ -2,7 +2,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test install install-test lint clean
+.PHONY: demo test install install-test lint clean sshd
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,7 +17,13 @@ install-test: $(BIN)/python
 demo: install
 	$(BIN)/python examples/demo.py
 
-test: install-test
+# The transport tests start Debian's OpenSSH sshd; they skip when it is missing.
+sshd:
+	@command -v /usr/sbin/sshd >/dev/null || apt-get install -y openssh-server \
+		|| (apt-get update && apt-get install -y openssh-server) \
+		|| echo "openssh-server could not be installed: the sshd tests will be skipped" >&2
+
+test: install-test sshd
 	$(BIN)/python -m pytest
 
 lint: install-test

@@ -1,0 +1,388 @@
+"""Options, output, logging and exit codes shared by the `digitaleo` commands.
+
+A command takes the shared options by decorating itself and declaring a
+`common` parameter:
+
+    @app.command()
+    @with_connection_options
+    def doctor(common: CommonOptions) -> None:
+        with command_errors(common):
+            settings = common.connection_settings()
+            ...
+            emit(common, document, human_text)
+
+Settings come from the flag, then the `DIGITALEO_*` environment variable;
+the password only from DIGITALEO_PASSWORD or a prompt, never from argv.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.logging import RichHandler
+
+from digitaleo_client.config import DEFAULT_KNOWN_HOSTS, ConnectionSettings, parse_url
+from digitaleo_client.errors import ConfigurationError, DigitaleoError, ExitCode
+
+PASSWORD_VARIABLE = "DIGITALEO_PASSWORD"
+CONNECTION_PANEL = "Connection"
+OUTPUT_PANEL = "Output"
+
+EXIT_CODES_HELP = (
+    "Exit codes: 0 done (file in ok/); 1 unexpected error; 2 usage or "
+    "configuration error; 3 file rejected (in ko/); 4 timed out waiting for "
+    "the outcome; 5 connection, login or host key failure; 6 invalid input "
+    "file; 7 the same content was already pushed."
+)
+
+# stdout carries results (one JSON document with --json); everything else,
+# logs, progress and errors, goes to stderr.
+stdout_console = Console(highlight=False, soft_wrap=True)
+stderr_console = Console(stderr=True, highlight=False, soft_wrap=True)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CommonOptions:
+    """The shared options of one command run, after flags and environment."""
+
+    url: str | None = None
+    user: str | None = None
+    key_file: Path | None = None
+    known_hosts: Path | None = None
+    accept_new: bool = False
+    host_key_fingerprint: str | None = None
+    connect_timeout: float = 15.0
+    verbose: int = 0
+    quiet: int = 0
+    json: bool = False
+    progress: bool = True
+
+    @property
+    def show_progress(self) -> bool:
+        """Tell whether to draw live progress: a terminal on stderr, not --no-progress."""
+        return self.progress and stderr_console.is_terminal and self.quiet == 0
+
+    def connection_settings(self) -> ConnectionSettings:
+        """Build the connection settings, prompting for the password if needed.
+
+        Raises ConfigurationError when no deposit URL is given.
+        """
+        if not self.url:
+            raise ConfigurationError(
+                "no deposit URL; give --url sftp://USER@HOST:PORT or set DIGITALEO_URL",
+                key="url",
+            )
+        parsed = parse_url(self.url)
+        return ConnectionSettings(
+            url=self.url,
+            username=self.user or parsed.username,
+            password=read_password(parsed.scheme, self.key_file),
+            key_file=self.key_file,
+            known_hosts=self.known_hosts or DEFAULT_KNOWN_HOSTS,
+            accept_new_host_key=self.accept_new,
+            host_key_fingerprint=self.host_key_fingerprint,
+            connect_timeout=self.connect_timeout,
+        )
+
+
+def read_password(scheme: str, key_file: Path | None) -> str | None:
+    """Return the password from DIGITALEO_PASSWORD, or prompt on a terminal.
+
+    Returns None for `file://` deposits, for a key file without the variable,
+    and when no terminal can answer a prompt.
+    """
+    password = os.environ.get(PASSWORD_VARIABLE)
+    if password is not None or scheme == "file" or key_file is not None:
+        return password
+    if not sys.stdin.isatty():
+        return None
+    prompt: str = typer.prompt("Deposit password", hide_input=True, err=True)
+    return prompt
+
+
+# -- option declarations --------------------------------------------------------
+
+_CONNECTION_PARAMETERS = {
+    "url": Annotated[
+        str | None,
+        typer.Option(
+            "--url",
+            envvar="DIGITALEO_URL",
+            help="Deposit URL: sftp://USER@HOST:PORT/PATH, ftp://, ftps:// or file://.",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "user": Annotated[
+        str | None,
+        typer.Option(
+            "--user",
+            envvar="DIGITALEO_USER",
+            help="User name, when the URL has none. The password comes only from "
+            "DIGITALEO_PASSWORD or a prompt.",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "key_file": Annotated[
+        Path | None,
+        typer.Option(
+            "--key-file",
+            envvar="DIGITALEO_KEY_FILE",
+            help="SSH private key to log in with; an encrypted key takes its "
+            "passphrase from DIGITALEO_PASSWORD.",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "known_hosts": Annotated[
+        Path | None,
+        typer.Option(
+            "--known-hosts",
+            envvar="DIGITALEO_KNOWN_HOSTS",
+            help="known_hosts file that SSH host keys are checked against "
+            "(default ~/.ssh/known_hosts).",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "accept_new": Annotated[
+        bool,
+        typer.Option(
+            "--accept-new",
+            help="Trust an unknown SSH host key once and add it to the known_hosts "
+            "file; a changed key is still rejected.",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "host_key_fingerprint": Annotated[
+        str | None,
+        typer.Option(
+            "--host-key-fingerprint",
+            envvar="DIGITALEO_HOST_KEY_FINGERPRINT",
+            help="Accept only the SSH host key with this fingerprint (SHA256:...), "
+            "instead of known_hosts.",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "connect_timeout": Annotated[
+        float,
+        typer.Option(
+            "--connect-timeout",
+            envvar="DIGITALEO_CONNECT_TIMEOUT",
+            min=0.1,
+            help="Seconds to wait for the server to answer when connecting.",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+}
+
+_OUTPUT_PARAMETERS = {
+    "verbose": Annotated[
+        int,
+        typer.Option(
+            "--verbose",
+            "-v",
+            count=True,
+            help="Log more on stderr; twice for protocol details.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ],
+    "quiet": Annotated[
+        int,
+        typer.Option(
+            "--quiet",
+            "-q",
+            count=True,
+            help="Log only warnings on stderr; twice for errors only.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ],
+    "json": Annotated[
+        bool,
+        typer.Option(
+            "--json",
+            help="Print one JSON document on stdout and nothing else there.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ],
+    "progress": Annotated[
+        bool,
+        typer.Option(
+            "--progress/--no-progress",
+            help="Draw live progress on a terminal; without a terminal, progress "
+            "is logged as plain lines.",
+            rich_help_panel=OUTPUT_PANEL,
+        ),
+    ],
+}
+
+_DEFAULTS = {
+    name: getattr(CommonOptions, name)
+    for name in (*_CONNECTION_PARAMETERS, *_OUTPUT_PARAMETERS)
+}
+
+Command = TypeVar("Command", bound=Callable[..., Any])
+
+
+def _with_options(parameters: dict[str, Any], function: Command) -> Command:
+    """Add `parameters` to a typer command and hand them over as `common`."""
+    signature = inspect.signature(function, eval_str=True)
+    own = [
+        parameter
+        for name, parameter in signature.parameters.items()
+        if name != "common"
+    ]
+    added = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.KEYWORD_ONLY,
+            annotation=annotation,
+            default=_DEFAULTS[name],
+        )
+        for name, annotation in parameters.items()
+    ]
+
+    @functools.wraps(function)
+    def command(*args: Any, **kwargs: Any) -> Any:
+        values = {name: kwargs.pop(name) for name in parameters}
+        common = CommonOptions(**values)
+        setup_logging(common)
+        return function(*args, common=common, **kwargs)
+
+    command.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
+    return command  # type: ignore[return-value]
+
+
+def with_connection_options(function: Command) -> Command:
+    """Give a command the connection and output options, as `common`."""
+    return _with_options({**_CONNECTION_PARAMETERS, **_OUTPUT_PARAMETERS}, function)
+
+
+def with_output_options(function: Command) -> Command:
+    """Give a command the output options (-v, -q, --json, --no-progress), as `common`."""
+    return _with_options(_OUTPUT_PARAMETERS, function)
+
+
+# -- logging, output and errors ------------------------------------------------------
+
+
+# The handler the last command installed, replaced when another command runs
+# in the same process (tests).
+_installed_handler: logging.Handler | None = None
+
+
+def setup_logging(common: CommonOptions) -> None:
+    """Install one stderr handler on the root logger, at the level -v/-q chose.
+
+    On a terminal the handler is rich's; otherwise (cron, CI) plain
+    timestamped lines.
+    """
+    level = logging.INFO + 10 * (common.quiet - common.verbose)
+    package_level = max(logging.DEBUG, min(logging.CRITICAL, level))
+    # paramiko's INFO lines are protocol details: shown from -vv on.
+    library_level = (
+        logging.DEBUG if common.verbose >= 2 else max(package_level, logging.WARNING)
+    )
+
+    handler: logging.Handler
+    if stderr_console.is_terminal:
+        handler = RichHandler(console=stderr_console, show_path=False, markup=False)
+        handler.setFormatter(logging.Formatter("%(message)s"))
+    else:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    global _installed_handler
+    if _installed_handler is not None:
+        root.removeHandler(_installed_handler)
+    _installed_handler = handler
+    root.addHandler(handler)
+    root.setLevel(library_level)
+    logging.getLogger("digitaleo_client").setLevel(package_level)
+
+
+def emit(common: CommonOptions, document: dict[str, Any], text: str) -> None:
+    """Print the result: `document` as JSON with --json, else `text` for people."""
+    if common.json:
+        print_json(document)
+    elif text:
+        stdout_console.print(text, markup=False)
+
+
+def print_json(document: dict[str, Any]) -> None:
+    """Write one JSON document on stdout."""
+    sys.stdout.write(
+        json.dumps(document, ensure_ascii=False, indent=2, default=str) + "\n"
+    )
+    sys.stdout.flush()
+
+
+def fail(common: CommonOptions, error: DigitaleoError) -> NoReturn:
+    """Report `error` on stderr (and as JSON with --json), then exit with its code."""
+    logger.debug("command failed", exc_info=error)
+    stderr_console.print(f"error: {error.message}", markup=False)
+    if common.json:
+        print_json(error_document(error))
+    raise typer.Exit(error.exit_code)
+
+
+def error_document(error: DigitaleoError) -> dict[str, Any]:
+    """Return the JSON document that describes a failure."""
+    details = {key: value for key, value in error.details.items() if value is not None}
+    return {
+        "ok": False,
+        "error": {
+            "type": type(error).__name__,
+            "message": error.message,
+            "exit_code": error.exit_code,
+            "details": details,
+        },
+    }
+
+
+@contextmanager
+def command_errors(common: CommonOptions) -> Iterator[None]:
+    """Turn SDK errors into a message on stderr and the error's exit code.
+
+    Ctrl-C exits with 130, as shells expect.
+    """
+    try:
+        yield
+    except DigitaleoError as error:
+        fail(common, error)
+    except KeyboardInterrupt:
+        stderr_console.print("interrupted", markup=False)
+        raise typer.Exit(130) from None
+
+
+def usage_error(common: CommonOptions, message: str) -> NoReturn:
+    """Exit with the usage code after a message naming the option and the fix."""
+    fail(common, ConfigurationError(message))
+
+
+__all__ = [
+    "EXIT_CODES_HELP",
+    "CommonOptions",
+    "ExitCode",
+    "command_errors",
+    "emit",
+    "fail",
+    "print_json",
+    "setup_logging",
+    "stderr_console",
+    "stdout_console",
+    "usage_error",
+    "with_connection_options",
+    "with_output_options",
+]
