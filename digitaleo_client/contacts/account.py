@@ -118,7 +118,9 @@ class AccountSettings:
 
     def describe(self) -> str:
         """Return a one-line summary for reports that say which settings applied."""
-        dispatch = f", dispatch references {sorted(self.dispatch)}" if self.dispatch else ""
+        dispatch = (
+            f", dispatch references {sorted(self.dispatch)}" if self.dispatch else ""
+        )
         return (
             f"separator {self.separator!r}, dedup {self.dedup.value}, "
             f"country {self.country}, invalid_values {self.invalid_values.value}"
@@ -137,7 +139,9 @@ def _choice(source: str, key: str, value: Any, choices: type[StrEnum]) -> Any:
     return choices(value)
 
 
-def account_settings_from_dict(data: dict[str, Any], source: str = "account") -> AccountSettings:
+def account_settings_from_dict(
+    data: dict[str, Any], source: str = "account"
+) -> AccountSettings:
     """Build settings from the `[account]` and `[dispatch]` tables of a TOML file.
 
     `source` names the file in error messages. Raises ConfigurationError
@@ -161,7 +165,7 @@ def account_settings_from_dict(data: dict[str, Any], source: str = "account") ->
         )
 
     separator = account.get("separator", ";")
-    if not isinstance(separator, str) or len(separator) != 1 or separator in "\"\r\n":
+    if not isinstance(separator, str) or len(separator) != 1 or separator in '"\r\n':
         raise _fail(
             source,
             "account.separator",
@@ -170,7 +174,10 @@ def account_settings_from_dict(data: dict[str, Any], source: str = "account") ->
         )
 
     country = account.get("country", "FR")
-    if not isinstance(country, str) or country.upper() not in phonenumbers.SUPPORTED_REGIONS:
+    if (
+        not isinstance(country, str)
+        or country.upper() not in phonenumbers.SUPPORTED_REGIONS
+    ):
         raise _fail(
             source,
             "account.country",

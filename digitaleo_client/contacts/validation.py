@@ -33,7 +33,9 @@ _CACHE_SIZE = 65536
 # Characters people put between digits of a phone number.
 _PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
 
-_MOBILE_TYPES = frozenset({PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE})
+_MOBILE_TYPES = frozenset(
+    {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
+)
 
 
 class RejectReason(StrEnum):
@@ -168,7 +170,10 @@ class ContactValidator:
             if reference not in self.account.dispatch:
                 verdict.reject_reason = RejectReason.UNKNOWN_DISPATCH
                 return verdict
-        if self.account.requires_reference and not row.get(columns.REFERENCE, "").strip():
+        if (
+            self.account.requires_reference
+            and not row.get(columns.REFERENCE, "").strip()
+        ):
             verdict.reject_reason = RejectReason.MISSING_REFERENCE
         elif not verdict.canonical:
             verdict.reject_reason = RejectReason.NO_VALID_MEANS
@@ -186,7 +191,9 @@ class ContactValidator:
             canonical = canonical_email(email)
             if canonical is None:
                 reason = email_error(email) or "invalid e-mail"
-                verdict.invalid_values.append(InvalidValue(columns.EMAIL, email, reason))
+                verdict.invalid_values.append(
+                    InvalidValue(columns.EMAIL, email, reason)
+                )
             else:
                 verdict.canonical[columns.EMAIL] = canonical
         for column, mobile in ((columns.TELEPHONE_FIXE, False), (columns.MOBILE, True)):

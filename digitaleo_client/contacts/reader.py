@@ -1,0 +1,158 @@
+"""Reading a CRM export: encoding, dialect, header and rows, streamed.
+
+Row numbers count records as a spreadsheet shows them: the header is row 1
+and the first contact row 2, even when a quoted value spans several lines.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from digitaleo_client.contacts import encoding as encodings
+from digitaleo_client.errors import InputFileError
+
+logger = logging.getLogger(__name__)
+
+# Separators tried when none is given, most common in CRM exports first.
+DELIMITERS = (";", ",", "\t", "|")
+_SNIFF_CHARS = 64 * 1024
+_SNIFF_ROWS = 50
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """How an export was read: its encoding and separator."""
+
+    encoding: str
+    delimiter: str
+
+    def describe(self) -> str:
+        shown = {"\t": "tab"}.get(self.delimiter, repr(self.delimiter))
+        return f"encoding {self.encoding}, separator {shown}"
+
+
+def _csv_reader(
+    stream: io.TextIOBase | io.StringIO, delimiter: str
+) -> Iterator[list[str]]:
+    return csv.reader(
+        stream, delimiter=delimiter, quotechar='"', doublequote=True, strict=False
+    )
+
+
+def _score(sample: str, delimiter: str) -> tuple[int, int]:
+    """Rate a separator: rows whose field count matches the header's, then fields."""
+    rows = []
+    try:
+        reader = _csv_reader(io.StringIO(sample), delimiter)
+        for row in reader:
+            rows.append(row)
+            if len(rows) > _SNIFF_ROWS:
+                break
+    except csv.Error:
+        return (0, 0)
+    # The sample may end inside a row, so the last one is not judged.
+    rows = [row for row in rows[:-1] if row] if len(rows) > 1 else rows
+    if not rows or len(rows[0]) < 2:
+        return (0, 0)
+    width = len(rows[0])
+    matching = sum(1 for row in rows if len(row) == width)
+    return (matching, width)
+
+
+def sniff_delimiter(sample: str, path: str) -> str:
+    """Return the separator among ; , tab | that splits `sample` most regularly.
+
+    Raises InputFileError when none splits the header into several columns.
+    """
+    scores = {delimiter: _score(sample, delimiter) for delimiter in DELIMITERS}
+    best = max(DELIMITERS, key=lambda delimiter: scores[delimiter])
+    if scores[best] == (0, 0):
+        raise InputFileError(
+            f"{path}: row 1: the header has one column with every separator tried "
+            "(; , tab |); give the separator with --delimiter",
+            path=path,
+            row=1,
+        )
+    return best
+
+
+class ExportReader:
+    """Stream the rows of a CRM export after finding its encoding and separator.
+
+    Use as a context manager. `header` is the first record; iterating yields
+    (row number, values) for every following non-blank record.
+    """
+
+    def __init__(
+        self, path: Path, encoding: str | None = None, delimiter: str | None = None
+    ) -> None:
+        if not path.is_file():
+            raise InputFileError(
+                f"{path}: file not found; check the path", path=str(path)
+            )
+        self.path = path
+        if encoding is None:
+            name = encodings.detect_encoding(path)
+        else:
+            name = encodings.check_encoding(path, encoding)
+        self._binary = open(path, "rb")  # noqa: SIM115 - closed in close()
+        self._stream = io.TextIOWrapper(self._binary, encoding=name, newline="")
+        try:
+            if delimiter is None:
+                delimiter = sniff_delimiter(self._stream.read(_SNIFF_CHARS), str(path))
+                self._stream.seek(0)
+            self.dialect = Dialect(name, delimiter)
+            self._reader = _csv_reader(self._stream, delimiter)
+            self.header = self._read_header()
+        except BaseException:
+            self._stream.close()
+            raise
+        logger.info("%s: %s", path, self.dialect.describe())
+
+    def _read_header(self) -> list[str]:
+        for row in self._reader:
+            if any(value.strip() for value in row):
+                return [value.strip() for value in row]
+        raise InputFileError(
+            f"{self.path}: the file is empty; export it again", path=str(self.path)
+        )
+
+    def __iter__(self) -> Iterator[tuple[int, list[str]]]:
+        number = 1
+        try:
+            for row in self._reader:
+                number += 1
+                if row:
+                    yield number, row
+        except csv.Error as error:
+            raise InputFileError(
+                f"{self.path}: row {number + 1}: {error}; check the quotes around that row",
+                path=str(self.path),
+                row=number + 1,
+            ) from error
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes of the file read so far, counting read-ahead; for progress bars."""
+        return self._binary.tell()
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()

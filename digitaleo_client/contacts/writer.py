@@ -1,0 +1,258 @@
+"""Writing deposit parts: ISO-8859-1, LF, the account's separator, 20 MB parts.
+
+A deposit file is CSV encoded in ISO-8859-1 with lines ending in LF. Each
+part, CSV or zip, stays at or under `deposit.MAX_PART_BYTES` and repeats the
+header. Values are quoted only when they contain the separator, a quote or a
+line break; a quote inside a value is doubled.
+"""
+
+from __future__ import annotations
+
+import csv
+import logging
+import zipfile
+from enum import StrEnum
+from pathlib import Path
+from typing import IO, Any, Literal
+
+from digitaleo_client import deposit
+
+logger = logging.getLogger(__name__)
+
+ENCODING = "iso-8859-1"
+
+# Bytes of a zip part that are not deflate output: the local header, the
+# central directory and the end record, with room for the entry name.
+_ZIP_OVERHEAD_BYTES = 1024
+
+# Deflate never expands data by more than 5 bytes per 65,535-byte stored
+# block; one part in a thousand bounds that with room to spare.
+_DEFLATE_EXPANSION = 1.001
+
+
+class ZipMode(StrEnum):
+    """When deposit parts are zipped."""
+
+    AUTO = "auto"  # one CSV when the file fits in one part, zip parts otherwise
+    ALWAYS = "always"
+    NEVER = "never"
+
+
+class _LineBuffer:
+    """File-like target of csv.writer that keeps the last line written."""
+
+    def __init__(self) -> None:
+        self.line = ""
+
+    def write(self, text: str) -> int:
+        self.line = text
+        return len(text)
+
+
+class LineEncoder:
+    """Format rows as deposit lines: quoted where needed, LF, ISO-8859-1 bytes."""
+
+    def __init__(self, separator: str) -> None:
+        self._buffer = _LineBuffer()
+        self._writer = self._csv_writer(separator, csv.QUOTE_MINIMAL)
+        # csv.writer quotes the characters of its line terminator only, so a
+        # row with a bare CR goes through a writer that quotes every field.
+        self._quote_all = self._csv_writer(separator, csv.QUOTE_ALL)
+
+    def _csv_writer(self, separator: str, quoting: Literal[0, 1, 2, 3]) -> Any:
+        return csv.writer(
+            self._buffer,
+            delimiter=separator,
+            quotechar='"',
+            doublequote=True,
+            lineterminator="\n",
+            quoting=quoting,
+        )
+
+    def encode(self, values: list[str]) -> bytes:
+        """Return the bytes of one line.
+
+        Raises UnicodeEncodeError when a value holds a character outside
+        ISO-8859-1; callers make values encodable first.
+        """
+        if "\r" in "".join(values):
+            self._quote_all.writerow(values)
+        else:
+            self._writer.writerow(values)
+        return self._buffer.line.encode(ENCODING)
+
+
+def part_name(base_name: str, index: int, extension: str) -> str:
+    """Return the local file name of part `index` (counted from 1).
+
+    The first part is `NAME.csv`, the next ones `NAME.part2.csv` and so on.
+    """
+    if index == 1:
+        return f"{base_name}{extension}"
+    return f"{base_name}.part{index}{extension}"
+
+
+class _Part:
+    """One open output part: a plain CSV file or one CSV inside a zip."""
+
+    def __init__(self, path: Path, entry_name: str | None) -> None:
+        self.path = path
+        self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
+        self._zip: zipfile.ZipFile | None = None
+        self._entry: IO[bytes] | None = None
+        if entry_name is not None:
+            self._zip = zipfile.ZipFile(self._file, "w", zipfile.ZIP_DEFLATED)
+            self._entry = self._zip.open(entry_name, "w", force_zip64=False)
+        self.csv_bytes = 0
+        # Zip parts: compressed bytes on disk, and the CSV bytes written since
+        # that size last grew, which may still sit inside the compressor.
+        self._flushed_bytes = 0
+        self._pending_bytes = 0
+
+    @property
+    def zipped(self) -> bool:
+        return self._zip is not None
+
+    def max_size_with(self, extra: int) -> int:
+        """Bound the part's final size if `extra` more CSV bytes are written."""
+        if self._zip is None:
+            return self.csv_bytes + extra
+        size = self._file.tell()
+        if size != self._flushed_bytes:
+            self._flushed_bytes = size
+            self._pending_bytes = 0
+        pending = (self._pending_bytes + extra) * _DEFLATE_EXPANSION
+        return size + int(pending) + 1 + _ZIP_OVERHEAD_BYTES
+
+    def write(self, data: bytes) -> None:
+        target = self._entry if self._entry is not None else self._file
+        target.write(data)
+        self.csv_bytes += len(data)
+        self._pending_bytes += len(data)
+
+    def close(self) -> None:
+        if self._entry is not None:
+            self._entry.close()
+        if self._zip is not None:
+            self._zip.close()
+        self._file.close()
+
+
+class PartWriter:
+    """Stream rows into deposit parts of at most `max_part_bytes` each.
+
+    Every part starts with the header. CSV parts are cut before the line that
+    would cross the limit. Zip parts (one CSV each) are cut before the line
+    that could push the compressed size over the limit, bounding the output
+    still inside the compressor by deflate's worst case, so a zip usually
+    holds several times more rows than a CSV part.
+    """
+
+    def __init__(
+        self,
+        out_dir: Path,
+        base_name: str,
+        header: list[str],
+        separator: str = ";",
+        max_part_bytes: int = deposit.MAX_PART_BYTES,
+        zip_mode: ZipMode = ZipMode.AUTO,
+    ) -> None:
+        self._encoder = LineEncoder(separator)
+        self._header = self._encoder.encode(header)
+        if len(self._header) >= max_part_bytes:
+            raise ValueError(
+                f"max_part_bytes {max_part_bytes} leaves no room for the "
+                f"{len(self._header)}-byte header"
+            )
+        self._out_dir = out_dir
+        self._base_name = base_name
+        self._max = max_part_bytes
+        self._zip_mode = zip_mode
+        self._parts: list[Path] = []
+        self._current: _Part | None = None
+        self.rows_written = 0
+
+    def write_row(self, values: list[str]) -> None:
+        """Append one row, opening a new part when the current one is full."""
+        self.write_line(self._encoder.encode(values))
+
+    def write_line(self, line: bytes) -> None:
+        """Append one encoded line (from `encode`), starting a new part if needed."""
+        if len(self._header) + len(line) > self._max:
+            raise ValueError(
+                f"a {len(line)}-byte row cannot fit in a {self._max}-byte part"
+            )
+        part = self._current
+        if part is None:
+            part = self._open_part()
+        elif not self._fits(part, line):
+            part = self._next_part(part)
+        part.write(line)
+        self.rows_written += 1
+
+    def encode(self, values: list[str]) -> bytes:
+        """Return the deposit bytes of one row without writing it."""
+        return self._encoder.encode(values)
+
+    def close(self) -> list[Path]:
+        """Finish the last part and return every part's path, in order.
+
+        A file without any row still gets one part holding the header.
+        """
+        if self._current is None:
+            self._open_part()
+        assert self._current is not None
+        self._finish(self._current)
+        self._current = None
+        return list(self._parts)
+
+    def _fits(self, part: _Part, line: bytes) -> bool:
+        return part.max_size_with(len(line)) <= self._max
+
+    def _open_part(self, zipped: bool | None = None) -> _Part:
+        if zipped is None:
+            zipped = self._zip_mode is ZipMode.ALWAYS
+        index = len(self._parts) + 1
+        csv_name = part_name(self._base_name, index, ".csv")
+        if zipped:
+            path = self._out_dir / part_name(self._base_name, index, ".zip")
+            part = _Part(path, entry_name=csv_name)
+        else:
+            part = _Part(self._out_dir / csv_name, entry_name=None)
+        part.write(self._header)
+        self._parts.append(path if zipped else part.path)
+        self._current = part
+        return part
+
+    def _next_part(self, full: _Part) -> _Part:
+        if self._zip_mode is ZipMode.AUTO and not full.zipped and len(self._parts) == 1:
+            # The file needs more than one CSV part: switch to zip parts, and
+            # move the first CSV into a zip so that all parts look alike.
+            zipped_first = self._rezip_first(full)
+            if zipped_first is not None:
+                return zipped_first
+        self._finish(full)
+        return self._open_part(zipped=full.zipped)
+
+    def _rezip_first(self, full: _Part) -> _Part | None:
+        full.close()
+        csv_path = full.path
+        self._parts.clear()
+        part = self._open_part(zipped=True)
+        with open(csv_path, "rb") as source:
+            source.read(len(self._header))
+            # A CSV part compresses to a fraction of its size, so its rows
+            # fit in the first zip part.
+            while chunk := source.read(1 << 20):
+                part.write(chunk)
+        csv_path.unlink()
+        logger.info("file exceeds one %s-byte CSV part, writing zip parts", self._max)
+        return part
+
+    def _finish(self, part: _Part) -> None:
+        part.close()
+        size = part.path.stat().st_size
+        if size > self._max:
+            # Only possible if deflate expanded the data by more than the margin.
+            raise ValueError(f"part {part.path} is {size} bytes, over {self._max}")
+        logger.debug("wrote part %s (%s bytes)", part.path, size)
