@@ -1,0 +1,495 @@
+"""SFTP front end of the fake deposit, on paramiko's server classes.
+
+`SSHSessionServer` authenticates users and opens the `sftp` subsystem;
+`DepositSFTPInterface` serves the deposit folder through the rules of
+`fake_server.access`. Neither processes files: each file that a client
+finishes writing in an `in/` folder goes to a submit callback.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import hmac
+import logging
+import os
+import stat
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Concatenate, ParamSpec, TypeVar
+
+import paramiko
+from paramiko import sftp as sftp_codes
+
+from fake_server import access
+from fake_server.access import AccessError, ClientPath, PathNotFound
+
+logger = logging.getLogger(__name__)
+
+# SSH and SFTP status codes, typed for the checker since paramiko has no type hints.
+SFTP_OK: int = sftp_codes.SFTP_OK
+SFTP_FAILURE: int = sftp_codes.SFTP_FAILURE
+SFTP_NO_SUCH_FILE: int = sftp_codes.SFTP_NO_SUCH_FILE
+SFTP_PERMISSION_DENIED: int = sftp_codes.SFTP_PERMISSION_DENIED
+AUTH_FAILED: int = paramiko.AUTH_FAILED
+AUTH_SUCCESSFUL: int = paramiko.AUTH_SUCCESSFUL
+OPEN_SUCCEEDED: int = paramiko.OPEN_SUCCEEDED
+OPEN_PROHIBITED: int = paramiko.OPEN_FAILED_ADMINISTRATIVELY_PROHIBITED
+
+# Called with the real path of a file that a client finished writing.
+SubmitCallback = Callable[[Path], None]
+
+# Flags of os.open that change a file; SFTP open maps its own flags onto them.
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+# Files created by clients get these permission bits whatever they ask for.
+_FILE_MODE = 0o644
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user allowed to log in, with a password, a public key, or both."""
+
+    name: str
+    password: str | None = None
+    public_key: paramiko.PublicBlob | None = None
+
+    @classmethod
+    def from_config(
+        cls, name: str, password: str | None, public_key: str | None
+    ) -> Account:
+        """Build an account from a configured user.
+
+        `public_key` is one line of an authorized_keys file, such as
+        `ssh-ed25519 AAAA... comment`; None means password login only.
+        Raises ValueError when that line cannot be read as a public key.
+        """
+        blob = None
+        if public_key is not None:
+            try:
+                blob = paramiko.PublicBlob.from_string(public_key)
+            except ValueError as error:
+                raise ValueError(
+                    f"invalid public key for user {name!r}: {error}; give one "
+                    "line of an authorized_keys file, such as 'ssh-ed25519 AAAA...'"
+                ) from error
+        return cls(name, password, blob)
+
+    def accepts_password(self, password: str) -> bool:
+        if self.password is None:
+            return False
+        return hmac.compare_digest(self.password.encode(), password.encode())
+
+    def accepts_key(self, key: paramiko.PKey) -> bool:
+        if self.public_key is None:
+            return False
+        same_type: bool = key.get_name() == self.public_key.key_type
+        return same_type and bytes(key.asbytes()) == self.public_key.key_blob
+
+
+@dataclass
+class SessionRegistry:
+    """State shared by every connection: the deposit, its users, its sessions."""
+
+    root: Path
+    accounts: dict[str, Account]
+    submit: SubmitCallback
+    _sessions: set[DepositSFTPServer] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, session: DepositSFTPServer) -> None:
+        with self._lock:
+            self._sessions.add(session)
+
+    def discard(self, session: DepositSFTPServer) -> None:
+        with self._lock:
+            self._sessions.discard(session)
+
+    def sessions(self) -> list[DepositSFTPServer]:
+        with self._lock:
+            return list(self._sessions)
+
+
+class SSHSessionServer(paramiko.ServerInterface):  # type: ignore[misc]
+    """Authentication and channel policy of one SSH connection.
+
+    Only session channels and the `sftp` subsystem are offered: no shell,
+    no command execution, no forwarding.
+    """
+
+    def __init__(self, registry: SessionRegistry, peer: str) -> None:
+        self.registry = registry
+        self.peer = peer
+        self.username: str | None = None
+
+    def get_allowed_auths(self, username: str) -> str:
+        account = self.registry.accounts.get(username)
+        methods = []
+        if account is None or account.password is not None:
+            methods.append("password")
+        if account is None or account.public_key is not None:
+            methods.append("publickey")
+        return ",".join(methods)
+
+    def check_auth_password(self, username: str, password: str) -> int:
+        account = self.registry.accounts.get(username)
+        accepted = account is not None and account.accepts_password(password)
+        return self._auth_result(username, accepted, "password")
+
+    def check_auth_publickey(self, username: str, key: paramiko.PKey) -> int:
+        account = self.registry.accounts.get(username)
+        accepted = account is not None and account.accepts_key(key)
+        return self._auth_result(
+            username, accepted, f"{key.get_name()} key {key.fingerprint}"
+        )
+
+    def _auth_result(self, username: str, accepted: bool, method: str) -> int:
+        if not accepted:
+            logger.info(
+                "authentication failed for user %r from %s by %s",
+                username,
+                self.peer,
+                method,
+            )
+            return AUTH_FAILED
+        logger.info("user %r logged in from %s by %s", username, self.peer, method)
+        self.username = username
+        return AUTH_SUCCESSFUL
+
+    def check_channel_request(self, kind: str, chanid: int) -> int:
+        if kind == "session":
+            return OPEN_SUCCEEDED
+        return OPEN_PROHIBITED
+
+
+class DepositSFTPServer(paramiko.SFTPServer):  # type: ignore[misc]
+    """The `sftp` subsystem of one channel, run by paramiko in its own thread.
+
+    It passes the reason of each rejected request to the client in the SFTP
+    status message, and aborts the uploads left open when the channel ends.
+    """
+
+    def __init__(
+        self,
+        channel: paramiko.Channel,
+        name: str,
+        server: SSHSessionServer,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(channel, name, server, DepositSFTPInterface)
+        self.registry = server.registry
+        self.registry.add(self)
+
+    def _send_status(
+        self, request_number: int, code: int, desc: str | None = None
+    ) -> None:
+        # NOTE: this overrides a private method of paramiko.SFTPServer (checked
+        # on paramiko 5.1) so that the client reads why a request failed.
+        interface: DepositSFTPInterface = self.server
+        reason = interface.take_reason()
+        if desc is None and code != SFTP_OK and reason is not None:
+            desc = reason
+        super()._send_status(request_number, code, desc)
+
+    def finish_subsystem(self) -> None:
+        # Files still open here were not closed by the client: the connection
+        # dropped mid-upload, so they must not be submitted as complete.
+        for handle in list(self.file_table.values()):
+            if isinstance(handle, DepositFile):
+                handle.abort()
+        try:
+            super().finish_subsystem()
+        finally:
+            self.registry.discard(self)
+
+
+def _status_of(error: OSError) -> int:
+    """Return the SFTP status code for an OS error (EACCES, ENOENT, or failure)."""
+    code: int = paramiko.SFTPServer.convert_errno(error.errno)
+    return code
+
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def _sftp_errors(
+    method: Callable[Concatenate[DepositSFTPInterface, P], R],
+) -> Callable[Concatenate[DepositSFTPInterface, P], R | int]:
+    """Turn access rule and OS errors raised by `method` into SFTP status codes."""
+
+    def wrapper(
+        self: DepositSFTPInterface, /, *args: P.args, **kwargs: P.kwargs
+    ) -> R | int:
+        try:
+            return method(self, *args, **kwargs)
+        except AccessError as error:
+            return self.reject(error)
+        except OSError as error:
+            return self.reject_os_error(error, method.__name__)
+
+    functools.update_wrapper(wrapper, method)
+    return wrapper
+
+
+class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
+    """Requests of one SFTP session, served from the deposit folder.
+
+    Each method returns what paramiko expects: an object on success, or an
+    SFTP status code, with the reason kept for the status message.
+    """
+
+    def __init__(self, server: SSHSessionServer, *args: Any, **kwargs: Any) -> None:
+        super().__init__(server)
+        self.registry = server.registry
+        self.root = server.registry.root
+        self.username = server.username
+        self._reason: str | None = None
+
+    # -- error reporting -----------------------------------------------------
+
+    def reject(self, error: AccessError) -> int:
+        logger.info("rejected request of %r: %s", self.username, error)
+        self._reason = str(error)
+        if isinstance(error, PathNotFound):
+            return SFTP_NO_SUCH_FILE
+        return SFTP_PERMISSION_DENIED
+
+    def reject_os_error(self, error: OSError, request: str) -> int:
+        logger.info("%s request of %r failed: %s", request, self.username, error)
+        self._reason = error.strerror
+        return _status_of(error)
+
+    def take_reason(self) -> str | None:
+        """Return and clear the reason of the last rejected request."""
+        reason, self._reason = self._reason, None
+        return reason
+
+    # -- reading -------------------------------------------------------------
+
+    @_sftp_errors
+    def list_folder(self, path: str) -> list[paramiko.SFTPAttributes]:
+        client_path = access.parse_client_path(path)
+        folder = access.real_path(self.root, client_path)
+        with os.scandir(folder) as entries:
+            return [
+                paramiko.SFTPAttributes.from_stat(
+                    entry.stat(follow_symlinks=False), entry.name
+                )
+                for entry in entries
+                if _is_listed(client_path.child(entry.name), entry)
+            ]
+
+    @_sftp_errors
+    def stat(self, path: str) -> paramiko.SFTPAttributes:
+        client_path = access.parse_client_path(path)
+        real = access.real_path(self.root, client_path)
+        return paramiko.SFTPAttributes.from_stat(os.lstat(real), client_path.name)
+
+    # Symbolic links are never followed, so lstat and stat are the same.
+    lstat = stat
+
+    @_sftp_errors
+    def readlink(self, path: str) -> int:
+        client_path = access.parse_client_path(path)
+        real = access.real_path(self.root, client_path)
+        os.lstat(real)
+        self._reason = f"{client_path.text} is not a symbolic link"
+        return SFTP_FAILURE
+
+    def canonicalize(self, path: str) -> str:
+        return access.parse_client_path(path).text
+
+    # -- writing -------------------------------------------------------------
+
+    @_sftp_errors
+    def open(self, path: str, flags: int, attr: paramiko.SFTPAttributes) -> DepositFile:
+        client_path = access.parse_client_path(path)
+        writing = bool(flags & _WRITE_FLAGS)
+        if writing:
+            access.check_write(client_path)
+        real = access.real_path(self.root, client_path, writing=writing)
+        descriptor = os.open(real, flags | os.O_NOFOLLOW | os.O_CLOEXEC, _FILE_MODE)
+        if stat.S_ISDIR(os.fstat(descriptor).st_mode):
+            os.close(descriptor)
+            raise IsADirectoryError(
+                errno.EISDIR, f"{client_path.text} is a folder", path
+            )
+        on_close = None
+        if writing and access.is_submitted_upload(client_path):
+            on_close = functools.partial(self._submit, client_path, real)
+        return DepositFile(descriptor, flags, client_path, on_close)
+
+    @_sftp_errors
+    def remove(self, path: str) -> int:
+        client_path = access.parse_client_path(path)
+        access.check_write(client_path)
+        os.remove(access.real_path(self.root, client_path, writing=True))
+        logger.info("%r removed %s", self.username, client_path.text)
+        return SFTP_OK
+
+    @_sftp_errors
+    def rename(self, oldpath: str, newpath: str) -> int:
+        """Rename as SFTP version 3 specifies: fail if the target exists."""
+        source, target, real_source, real_target = self._rename_paths(oldpath, newpath)
+        # A hard link then an unlink never replaces an existing target.
+        os.link(real_source, real_target, follow_symlinks=False)
+        os.unlink(real_source)
+        self._after_rename(source, target, real_target)
+        return SFTP_OK
+
+    @_sftp_errors
+    def posix_rename(self, oldpath: str, newpath: str) -> int:
+        """Rename, replacing the target if it exists."""
+        source, target, real_source, real_target = self._rename_paths(oldpath, newpath)
+        os.replace(real_source, real_target)
+        self._after_rename(source, target, real_target)
+        return SFTP_OK
+
+    def _rename_paths(
+        self, oldpath: str, newpath: str
+    ) -> tuple[ClientPath, ClientPath, Path, Path]:
+        source = access.parse_client_path(oldpath)
+        target = access.parse_client_path(newpath)
+        access.check_rename(source, target)
+        real_source = access.real_path(self.root, source, writing=True)
+        real_target = access.real_path(self.root, target, writing=True)
+        return source, target, real_source, real_target
+
+    def _after_rename(
+        self, source: ClientPath, target: ClientPath, real_target: Path
+    ) -> None:
+        logger.info("%r renamed %s to %s", self.username, source.text, target.text)
+        if access.is_submitted_upload(target):
+            self._submit(target, real_target)
+
+    @_sftp_errors
+    def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        client_path = access.parse_client_path(path)
+        access.check_write(client_path)
+        real = access.real_path(self.root, client_path, writing=True)
+        _apply_attributes(real, attr)
+        return SFTP_OK
+
+    @_sftp_errors
+    def mkdir(self, path: str, attr: paramiko.SFTPAttributes) -> int:
+        client_path = access.parse_client_path(path)
+        if access.is_visible(client_path) and os.path.lexists(
+            access.real_path(self.root, client_path)
+        ):
+            # As on a POSIX file system, an existing folder is reported as
+            # such before any permission check.
+            raise FileExistsError(
+                errno.EEXIST, f"{client_path.text} already exists", path
+            )
+        access.check_folder_change(client_path)
+        return SFTP_OK
+
+    @_sftp_errors
+    def rmdir(self, path: str) -> int:
+        access.check_folder_change(access.parse_client_path(path))
+        return SFTP_OK
+
+    @_sftp_errors
+    def symlink(self, target_path: str, path: str) -> int:
+        raise access.PermissionDenied(
+            access.parse_client_path(path).text,
+            "the deposit does not allow symbolic links",
+        )
+
+    def _submit(self, client_path: ClientPath, real: Path) -> None:
+        logger.info("%r deposited %s", self.username, client_path.text)
+        self.registry.submit(real)
+
+
+def _is_listed(path: ClientPath, entry: os.DirEntry[str]) -> bool:
+    """Tell whether a folder listing shows `entry`: no links, no hidden roots."""
+    if entry.is_symlink() or not access.is_visible(path):
+        return False
+    return entry.is_file(follow_symlinks=False) or entry.is_dir(follow_symlinks=False)
+
+
+def _apply_attributes(target: Path | int, attr: paramiko.SFTPAttributes) -> None:
+    """Apply the size and times of `attr` to a path or an open descriptor.
+
+    Owner and permission changes are ignored: the deposit decides those.
+    """
+    if attr._flags & attr.FLAG_SIZE:
+        os.truncate(target, attr.st_size)
+    if attr._flags & attr.FLAG_AMTIME:
+        os.utime(target, (attr.st_atime, attr.st_mtime))
+
+
+class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
+    """An open file of an SFTP session, read and written at explicit offsets.
+
+    `on_close` runs once the client closes the file, and not when the
+    connection drops while the file is open.
+    """
+
+    def __init__(
+        self,
+        descriptor: int,
+        flags: int,
+        path: ClientPath,
+        on_close: Callable[[], None] | None,
+    ) -> None:
+        super().__init__(flags)
+        self.descriptor = descriptor
+        self.append = bool(flags & os.O_APPEND)
+        self.writable = bool(flags & _WRITE_FLAGS)
+        self.path = path
+        self.on_close = on_close
+        self.closed = False
+
+    def read(self, offset: int, length: int) -> bytes | int:
+        try:
+            return os.pread(self.descriptor, length, offset)
+        except OSError as error:
+            return _status_of(error)
+
+    def write(self, offset: int, data: bytes) -> int:
+        if not self.writable:
+            return SFTP_PERMISSION_DENIED
+        try:
+            if self.append:
+                os.write(self.descriptor, data)
+            else:
+                os.pwrite(self.descriptor, data, offset)
+        except OSError as error:
+            return _status_of(error)
+        return SFTP_OK
+
+    def stat(self) -> paramiko.SFTPAttributes | int:
+        try:
+            return paramiko.SFTPAttributes.from_stat(
+                os.fstat(self.descriptor), self.path.name
+            )
+        except OSError as error:
+            return _status_of(error)
+
+    def chattr(self, attr: paramiko.SFTPAttributes) -> int:
+        if not self.writable:
+            return SFTP_PERMISSION_DENIED
+        try:
+            _apply_attributes(self.descriptor, attr)
+        except OSError as error:
+            return _status_of(error)
+        return SFTP_OK
+
+    def abort(self) -> None:
+        """Forget `on_close`, because the client never finished the file."""
+        if self.on_close is not None:
+            logger.info("upload of %s interrupted; it is not processed", self.path.text)
+        self.on_close = None
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        os.close(self.descriptor)
+        if self.on_close is not None:
+            self.on_close()
