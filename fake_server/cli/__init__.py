@@ -14,8 +14,15 @@ app = typer.Typer(
     add_completion=False,
 )
 
+
+@app.callback()
+def _commands() -> None:
+    # A callback keeps the subcommand names even while only one is registered.
+    pass
+
+
 # Command modules register themselves on import; add new ones here.
-# (none yet)
+from fake_server.cli import inspect  # noqa: F401
 
 
 def main() -> None:

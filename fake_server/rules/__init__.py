@@ -1,0 +1,1 @@
+"""The deposit's processing rules, applied by the processor to one file at a time."""

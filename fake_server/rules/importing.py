@@ -1,0 +1,142 @@
+"""The import action: validate each contact, deduplicate, and fill the list.
+
+- Mode 1 (create) makes a new list for every file, even when one of the
+  same name exists.
+- Mode 2 (add) adds the file's contacts to the newest list of that name,
+  created if missing.
+- Mode 3 (sync) leaves the newest list of that name holding exactly the
+  file's valid contacts, created if missing.
+
+On a multi-account deposit each account gets its own list, opened when the
+file's first valid contact for that account is read; lists of accounts the
+file sends no valid contact to stay untouched.
+"""
+
+from __future__ import annotations
+
+from digitaleo_client.contacts import columns
+from digitaleo_client.deposit import ImportMode, Media
+from fake_server.rules.contacts import dedup_key
+from fake_server.rules.context import FileContext
+from fake_server.rules.reader import DepositTable
+
+
+class ListTarget:
+    """The list each account's contacts join, opened on first use."""
+
+    def __init__(self, context: FileContext, name: str, mode: ImportMode) -> None:
+        self.context = context
+        self.name = name
+        self.mode = mode
+        self._list_ids: dict[str, int] = {}
+
+    def list_id(self, account: str) -> int:
+        """Return the id of the list `account`'s contacts join, opening it once."""
+        list_id = self._list_ids.get(account)
+        if list_id is None:
+            list_id = self._open(account)
+            self._list_ids[account] = list_id
+        return list_id
+
+    def add(self, account: str, contact_id: int) -> None:
+        """Make a contact a member of `account`'s list."""
+        self.context.book.connection.execute(
+            "INSERT OR IGNORE INTO memberships (list_id, contact_id) VALUES (?, ?)",
+            (self.list_id(account), contact_id),
+        )
+
+    def _open(self, account: str) -> int:
+        connection = self.context.book.connection
+        if self.mode is not ImportMode.CREATE:
+            row = connection.execute(
+                "SELECT id FROM lists WHERE account = ? AND name = ? ORDER BY id DESC LIMIT 1",
+                (account, self.name),
+            ).fetchone()
+            if row is not None:
+                if self.mode is ImportMode.SYNC:
+                    connection.execute(
+                        "DELETE FROM memberships WHERE list_id = ?", (row[0],)
+                    )
+                return int(row[0])
+        cursor = connection.execute(
+            "INSERT INTO lists (name, account, created_at) VALUES (?, ?, ?)",
+            (self.name, account, self.context.now),
+        )
+        assert cursor.lastrowid is not None
+        return cursor.lastrowid
+
+
+def import_contacts(
+    table: DepositTable, context: FileContext, list_name: str, mode: ImportMode
+) -> None:
+    """Apply an import file to the store, counting what happened in `context.counts`.
+
+    Invalid contacts are skipped and counted; a valid contact's invalid
+    values are left out and counted. Raises Rejected (from the table) when a
+    row breaks the format.
+    """
+    target = ListTarget(context, list_name, mode)
+    if not context.settings.multi_account:
+        target.list_id(context.default_account)
+    suppressed: dict[str, set[tuple[str, str]]] = {}
+
+    for _line, values in table.rows:
+        verdict = context.validator.check(values)
+        account = context.account_of(values)
+        if not verdict.valid or account is None:
+            context.counts["invalid"] += 1
+            continue
+        dropped = {invalid.column for invalid in verdict.invalid_values}
+        fields = {
+            column: value
+            for column, value in values.items()
+            if column not in dropped and column != columns.DISPATCH
+        }
+        context.counts["invalid_values"] += len(dropped)
+
+        contact_id, canonical = _save(context, account, fields, verdict.canonical)
+        if account not in suppressed:
+            suppressed[account] = context.book.suppressions(account)
+        _apply_suppressions(context, contact_id, canonical, suppressed[account])
+        target.add(account, contact_id)
+
+
+def _save(
+    context: FileContext,
+    account: str,
+    fields: dict[str, str],
+    canonical: dict[str, str],
+) -> tuple[int, dict[str, str]]:
+    """Create the contact or update its match; return its id and canonical means."""
+    book = context.book
+    key = dedup_key(context.settings.dedup, fields, canonical)
+    existing = book.find(account, key) if key is not None else None
+    if existing is None:
+        context.counts["created"] += 1
+        return book.create(account, fields, canonical, key), canonical
+
+    merged_fields = existing.fields | fields
+    merged_canonical = existing.canonical | canonical
+    if merged_fields == existing.fields and merged_canonical == existing.canonical:
+        context.counts["unchanged"] += 1
+    else:
+        context.counts["updated"] += 1
+        book.update(existing.id, merged_fields, merged_canonical)
+    return existing.id, merged_canonical
+
+
+def _apply_suppressions(
+    context: FileContext,
+    contact_id: int,
+    canonical: dict[str, str],
+    suppressed: set[tuple[str, str]],
+) -> None:
+    """Opt a contact out of each media whose means of contact is suppressed."""
+    if not suppressed:
+        return
+    for media in Media:
+        value = canonical.get(media.contact_column)
+        if value is None or (media.value, value) not in suppressed:
+            continue
+        if context.book.opt_out(contact_id, media):
+            context.counts["suppressed"] += 1
