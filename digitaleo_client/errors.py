@@ -42,6 +42,10 @@ class ExitCode:
     CONNECTION = 5
     INVALID_INPUT = 6
     DUPLICATE = 7
+    # A report zip was corrupt or hostile and was not unpacked; the others were.
+    REPORT_REJECTED = 8
+    # Days of reports left the deposit's 7-day retention before any pull.
+    REPORTS_LOST = 9
 
 
 class DigitaleoError(Exception):
@@ -169,6 +173,8 @@ class DuplicatePush(DigitaleoError):
 
 class ReportError(DigitaleoError):
     """A report zip cannot be used."""
+
+    exit_code = ExitCode.REPORT_REJECTED
 
 
 class CorruptReport(ReportError):

@@ -15,7 +15,7 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on import; add new ones here.
-# (none yet)
+from digitaleo_client.cli import reports  # noqa: E402, F401
 
 
 def main() -> None:

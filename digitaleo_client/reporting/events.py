@@ -146,6 +146,31 @@ def read_event_file(path: Path) -> Iterator[dict[str, str]]:
             yield dict(zip(header, values, strict=False))
 
 
+def event_columns(sources: list[ReportSource]) -> list[str]:
+    """Return the contact columns found in the event files of `sources`.
+
+    Reads only each file's header. The published columns come first, in
+    their published order, then the others in order of appearance. A
+    missing folder adds no columns.
+    """
+    found: dict[str, None] = {}
+    for source in sources:
+        if not source.folder.is_dir():
+            continue
+        for path in sorted(source.folder.iterdir()):
+            if path.is_file() and parse_event_file_name(path.name) is not None:
+                found.update(dict.fromkeys(_read_header(path)))
+    ordered = [name for name in columns.STANDARD_COLUMNS if name in found]
+    return ordered + [name for name in found if name not in ordered]
+
+
+def _read_header(path: Path) -> list[str]:
+    with _open_text(path) as text:
+        header_line = text.readline()
+    row = next(csv.reader([header_line], delimiter=detect_separator(header_line)), [])
+    return [name.strip() for name in row if name.strip()]
+
+
 def _open_text(path: Path) -> TextIO:
     with path.open("rb") as probe:
         has_bom = probe.read(len(codecs.BOM_UTF8)) == codecs.BOM_UTF8

@@ -56,4 +56,3 @@ def raw_name_info(raw_name: bytes) -> zipfile.ZipInfo:
     info.raw_name = raw_name
     info.compress_type = zipfile.ZIP_DEFLATED
     return info
-
