@@ -144,6 +144,7 @@ def _run(
     )
     with ExportReader(source, options.encoding, options.delimiter) as reader:
         report.dialect = reader.dialect.describe()
+        report.encoding = reader.dialect.encoding
         converter = _converter(reader, account, options, policy, report)
         report.columns = converter.columns
         writer = None

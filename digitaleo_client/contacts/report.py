@@ -15,12 +15,15 @@ class Problem:
 
     `row` counts records as a spreadsheet does, the header being row 1.
     `column` is the deposit column, or empty when the whole row is at fault.
+    `category` is the short reason that rejections are counted by (empty
+    for invalid values).
     """
 
     row: int
     column: str
     value: str
     reason: str
+    category: str = ""
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class ConversionReport:
     changes: list[Change] = field(default_factory=list)
     settings_used: str = ""
     source: str = ""
+    encoding: str = "utf-8"
     dialect: str = ""
     columns: list[str] = field(default_factory=list)
     dropped_columns: list[str] = field(default_factory=list)
@@ -67,10 +71,10 @@ class ConversionReport:
         return self.rows_rejected / self.rows_read if self.rows_read else 0.0
 
     def rejected_by_reason(self) -> dict[str, int]:
-        """Count rejected rows by the reason of their first rejection."""
+        """Count rejected rows by the category of their first rejection."""
         first: dict[int, str] = {}
         for problem in self.rejected:
-            first.setdefault(problem.row, problem.reason)
+            first.setdefault(problem.row, problem.category or problem.reason)
         return dict(Counter(first.values()).most_common())
 
     def as_dict(self) -> dict[str, Any]:

@@ -19,6 +19,10 @@ from digitaleo_client.contacts.validation import (
 
 PHONE_COLUMNS = (columns.TELEPHONE_FIXE, columns.MOBILE, columns.FAX)
 
+# Categories of rejection that the deposit's own rules do not name.
+WRONG_FIELD_COUNT = "wrong number of fields"
+UNENCODABLE = "value not representable in ISO-8859-1"
+
 _NEWLINES = str.maketrans({"\r": " ", "\n": " "})
 
 _cached_repair_phone = lru_cache(maxsize=65536)(repair_phone)
@@ -92,7 +96,7 @@ class RowConverter:
                 f"{len(row)} fields where the header has {self._width}; "
                 "check the separators and quotes on that row"
             )
-            self._reject(number, "", "", reason)
+            self._reject(number, "", "", reason, WRONG_FIELD_COUNT)
             return None
         values = [
             row[index].strip() if index is not None else self._dispatch or ""
@@ -141,8 +145,10 @@ class RowConverter:
         self._report.changes.append(Change(number, column, values[index], new, why))
         values[index] = new
 
-    def _reject(self, number: int, column: str, value: str, reason: str) -> None:
-        self._report.rejected.append(Problem(number, column, value, reason))
+    def _reject(
+        self, number: int, column: str, value: str, reason: str, category: str
+    ) -> None:
+        self._report.rejected.append(Problem(number, column, value, reason, category))
 
     def _replace_newlines(self, number: int, values: list[str]) -> None:
         for index, value in enumerate(values):
@@ -159,7 +165,9 @@ class RowConverter:
         for index, value in enumerate(values):
             fitted = fit_latin1(value, self._policy)
             if fitted.value is None:
-                self._reject(number, self.columns[index], value, fitted.why)
+                self._reject(
+                    number, self.columns[index], value, fitted.why, UNENCODABLE
+                )
                 fits = False
             elif fitted.value != value:
                 self._change(number, index, values, fitted.value, fitted.why)
@@ -200,18 +208,18 @@ class RowConverter:
         invalid: dict[str, str],
     ) -> None:
         reason = REJECT_REASON_TEXT[cause] if cause is not None else ""
+        category = reason
         if cause is RejectReason.UNKNOWN_DISPATCH:
-            self._reject(
-                number, columns.DISPATCH, self._value(values, columns.DISPATCH), reason
-            )
+            dispatch = self._value(values, columns.DISPATCH)
+            self._reject(number, columns.DISPATCH, dispatch, reason, category)
         elif cause is RejectReason.MISSING_REFERENCE:
-            self._reject(number, columns.REFERENCE, "", reason)
+            self._reject(number, columns.REFERENCE, "", reason, category)
         elif verdict.invalid_values:
             for value in verdict.invalid_values:
-                detail = invalid.get(value.column, value.reason)
-                self._reject(number, value.column, value.value, f"{reason}: {detail}")
+                detail = f"{reason}: {invalid.get(value.column, value.reason)}"
+                self._reject(number, value.column, value.value, detail, category)
         else:
-            self._reject(number, "", "", reason)
+            self._reject(number, "", "", reason, category)
 
     def _value(self, values: list[str], column: str) -> str:
         return values[self.columns.index(column)] if column in self.columns else ""
