@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import typer
 
+from digitaleo_client.cli.common import EXIT_CODES_HELP
+
 app = typer.Typer(
     name="digitaleo",
     help="Push contact files to a Digitaleo deposit and pull its reports.",
+    epilog=EXIT_CODES_HELP,
     no_args_is_help=True,
     add_completion=False,
 )
@@ -17,6 +20,8 @@ app = typer.Typer(
 # Command modules register themselves on import; add new ones here.
 from digitaleo_client.cli import check  # noqa: E402, F401
 from digitaleo_client.cli import convert  # noqa: E402, F401
+from digitaleo_client.cli import mode  # noqa: E402, F401
+from digitaleo_client.cli import push  # noqa: E402, F401
 from digitaleo_client.cli import reports  # noqa: E402, F401
 
 

@@ -11,8 +11,9 @@ A command takes the shared options by decorating itself and declaring a
             ...
             emit(common, document, human_text)
 
-Settings come from the flag, then the `DIGITALEO_*` environment variable;
-the password only from DIGITALEO_PASSWORD or a prompt, never from argv.
+Settings come from the flag, then the `DIGITALEO_*` environment variable,
+then the profile file; the password only from DIGITALEO_PASSWORD, the
+keyring (when the profile enables it) or a prompt, never from argv.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import functools
 import inspect
 import json
 import logging
-import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -35,8 +35,16 @@ from rich.logging import RichHandler
 
 from digitaleo_client.config import DEFAULT_KNOWN_HOSTS, ConnectionSettings, parse_url
 from digitaleo_client.errors import ConfigurationError, DigitaleoError, ExitCode
+from digitaleo_client.profiles import (
+    DEFAULT_PROFILE,
+    ResolvedSettings,
+    default_config_path,
+    load_profile,
+    resolve_password,
+    resolve_settings,
+)
 
-PASSWORD_VARIABLE = "DIGITALEO_PASSWORD"
+DEFAULT_CONNECT_TIMEOUT = 15.0
 CONNECTION_PANEL = "Connection"
 OUTPUT_PANEL = "Output"
 
@@ -65,7 +73,8 @@ class CommonOptions:
     known_hosts: Path | None = None
     accept_new: bool = False
     host_key_fingerprint: str | None = None
-    connect_timeout: float = 15.0
+    connect_timeout: float | None = None
+    profile: str | None = None
     verbose: int = 0
     quiet: int = 0
     json: bool = False
@@ -76,42 +85,76 @@ class CommonOptions:
         """Tell whether to draw live progress: a terminal on stderr, not --no-progress."""
         return self.progress and stderr_console.is_terminal and self.quiet == 0
 
+    def resolved_settings(self) -> ResolvedSettings:
+        """Merge flags and environment with the profile file, keeping each source.
+
+        Raises ConfigurationError for an unreadable profile file or a named
+        profile that does not exist.
+        """
+        config_path = default_config_path()
+        profile = load_profile(self.profile, config_path)
+        label = f"profile {self.profile or DEFAULT_PROFILE} in {config_path}"
+        given = {
+            "url": self.url,
+            "user": self.user,
+            "key_file": str(self.key_file) if self.key_file else None,
+            "known_hosts": str(self.known_hosts) if self.known_hosts else None,
+            "accept_new": True if self.accept_new else None,
+            "host_key_fingerprint": self.host_key_fingerprint,
+            "connect_timeout": self.connect_timeout,
+        }
+        explicit = {key: (value, _SOURCES[key]) for key, value in given.items()}
+        resolved = resolve_settings(explicit, profile, label)
+        resolved.log_sources()
+        return resolved
+
     def connection_settings(self) -> ConnectionSettings:
         """Build the connection settings, prompting for the password if needed.
 
         Raises ConfigurationError when no deposit URL is given.
         """
-        if not self.url:
+        resolved = self.resolved_settings()
+        url = resolved.get("url")
+        if not url:
             raise ConfigurationError(
-                "no deposit URL; give --url sftp://USER@HOST:PORT or set DIGITALEO_URL",
+                "no deposit URL; give --url sftp://USER@HOST:PORT, set DIGITALEO_URL, "
+                "or add url to a profile",
                 key="url",
             )
-        parsed = parse_url(self.url)
+        parsed = parse_url(url)
+        key_file = resolved.get("key_file")
+        needs_password = parsed.scheme != "file" and key_file is None
+        prompt = _prompt_password if needs_password and sys.stdin.isatty() else None
+        password = resolve_password(resolved, prompt=prompt)
         return ConnectionSettings(
-            url=self.url,
-            username=self.user or parsed.username,
-            password=read_password(parsed.scheme, self.key_file),
-            key_file=self.key_file,
-            known_hosts=self.known_hosts or DEFAULT_KNOWN_HOSTS,
-            accept_new_host_key=self.accept_new,
-            host_key_fingerprint=self.host_key_fingerprint,
-            connect_timeout=self.connect_timeout,
+            url=url,
+            username=resolved.get("user") or parsed.username,
+            password=password,
+            key_file=Path(key_file).expanduser() if key_file else None,
+            known_hosts=Path(resolved.get("known_hosts", str(DEFAULT_KNOWN_HOSTS))),
+            accept_new_host_key=bool(resolved.get("accept_new", False)),
+            host_key_fingerprint=resolved.get("host_key_fingerprint"),
+            connect_timeout=float(
+                resolved.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
+            ),
         )
 
 
-def read_password(scheme: str, key_file: Path | None) -> str | None:
-    """Return the password from DIGITALEO_PASSWORD, or prompt on a terminal.
+def _prompt_password(text: str) -> str:
+    answer: str = typer.prompt(text, hide_input=True, err=True)
+    return answer
 
-    Returns None for `file://` deposits, for a key file without the variable,
-    and when no terminal can answer a prompt.
-    """
-    password = os.environ.get(PASSWORD_VARIABLE)
-    if password is not None or scheme == "file" or key_file is not None:
-        return password
-    if not sys.stdin.isatty():
-        return None
-    prompt: str = typer.prompt("Deposit password", hide_input=True, err=True)
-    return prompt
+
+# Where a value given on the command line came from, for debug logs.
+_SOURCES = {
+    "url": "--url or DIGITALEO_URL",
+    "user": "--user or DIGITALEO_USER",
+    "key_file": "--key-file or DIGITALEO_KEY_FILE",
+    "known_hosts": "--known-hosts or DIGITALEO_KNOWN_HOSTS",
+    "accept_new": "--accept-new",
+    "host_key_fingerprint": "--host-key-fingerprint or DIGITALEO_HOST_KEY_FINGERPRINT",
+    "connect_timeout": "--connect-timeout or DIGITALEO_CONNECT_TIMEOUT",
+}
 
 
 # -- option declarations --------------------------------------------------------
@@ -176,12 +219,24 @@ _CONNECTION_PARAMETERS = {
         ),
     ],
     "connect_timeout": Annotated[
-        float,
+        float | None,
         typer.Option(
             "--connect-timeout",
             envvar="DIGITALEO_CONNECT_TIMEOUT",
             min=0.1,
-            help="Seconds to wait for the server to answer when connecting.",
+            help="Seconds to wait for the server to answer when connecting "
+            f"(default {DEFAULT_CONNECT_TIMEOUT:g}).",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "profile": Annotated[
+        str | None,
+        typer.Option(
+            "--profile",
+            envvar="DIGITALEO_PROFILE",
+            help="Profile of the config file (DIGITALEO_CONFIG, or config.toml in "
+            "the user config folder) that gives the settings no flag or variable "
+            "sets (default: the profile named default, if any).",
             rich_help_panel=CONNECTION_PANEL,
         ),
     ],

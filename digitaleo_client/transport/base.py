@@ -7,6 +7,7 @@ errors into `digitaleo_client.errors` and chain the original.
 
 from __future__ import annotations
 
+import builtins
 import logging
 import posixpath
 from abc import ABC, abstractmethod
@@ -134,10 +135,10 @@ class Transport(ABC):
     def exists(self, path: str) -> bool:
         return self.stat(path) is not None
 
-    def list_names(self, path: str) -> list[str]:
+    def list_names(self, path: str) -> builtins.list[str]:
         return [entry.name for entry in self.list(path)]
 
-    def list_or_empty(self, path: str) -> list[RemoteEntry]:
+    def list_or_empty(self, path: str) -> builtins.list[RemoteEntry]:
         """List a folder, reading a missing folder as empty."""
         try:
             return self.list(path)

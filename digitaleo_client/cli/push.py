@@ -1,0 +1,200 @@
+"""`digitaleo push FILE`: convert a contact file, upload it, wait for ok/ or ko/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Annotated, Self
+
+import typer
+from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
+
+from digitaleo_client.cli import app
+from digitaleo_client.cli.common import (
+    CommonOptions,
+    command_errors,
+    emit,
+    stderr_console,
+    with_connection_options,
+)
+from digitaleo_client.client import (
+    DEFAULT_WAIT_TIMEOUT,
+    DigitaleoClient,
+    PushResult,
+    StageChange,
+)
+from digitaleo_client.deposit import Action, ImportMode, Media, Stage
+from digitaleo_client.errors import ExitCode
+
+
+class PushDisplay:
+    """Live progress on a terminal: bytes sent, then the stage of each part.
+
+    Without a terminal (cron, CI) or with --no-progress it draws nothing; the
+    client's INFO log lines on stderr tell the same story.
+    """
+
+    def __init__(self, enabled: bool) -> None:
+        self._progress: Progress | None = None
+        self._task: TaskID | None = None
+        if enabled:
+            self._progress = Progress(
+                SpinnerColumn(),
+                TextColumn("{task.description}"),
+                TimeElapsedColumn(),
+                console=stderr_console,
+                transient=True,
+            )
+
+    def __enter__(self) -> Self:
+        if self._progress is not None:
+            self._progress.start()
+            self._task = self._progress.add_task("converting", total=None)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def bytes_sent(self, sent: int, total: int | None) -> None:
+        self._describe(f"uploading: {sent / 1_000_000:.1f} MB sent")
+
+    def stage_changed(self, change: StageChange) -> None:
+        upload = change.upload
+        part = f"part {upload.part}/{upload.parts} " if upload.parts > 1 else ""
+        waiting = "" if change.stage.is_final else ", waiting"
+        self._describe(f"{part}{upload.remote_name}: in {change.stage.value}/{waiting}")
+
+    def _describe(self, text: str) -> None:
+        if self._progress is not None and self._task is not None:
+            self._progress.update(self._task, description=text)
+
+
+def summary_text(result: PushResult) -> str:
+    """Return the result as a few lines for people."""
+    lines = []
+    if result.mode_change is not None:
+        lines.append(result.mode_change.describe())
+    elif result.mode is not None:
+        lines.append(f"import mode is {result.mode.value} ({result.mode.description})")
+    if result.conversion is not None:
+        lines.append(_conversion_line(result.conversion))
+    for outcome in result.outcomes:
+        part = f"part {outcome.part}/{outcome.parts} " if outcome.parts > 1 else ""
+        lines.append(
+            f"{part}{outcome.remote_name}: {outcome.stage.value} ({outcome.remote_path})"
+        )
+    if result.list_name is not None and result.outcomes:
+        lines.append(f"list: {result.list_name}")
+    lines += [f"note: {note}" for note in result.notes]
+    return "\n".join(lines)
+
+
+def _conversion_line(report: dict[str, object]) -> str:
+    rejected = report.get("rows_rejected", report.get("rejected_rows", "?"))
+    return (
+        f"converted: {report.get('rows_read', '?')} rows read, "
+        f"{report.get('rows_written', '?')} written, {rejected} rejected"
+    )
+
+
+@app.command()
+@with_connection_options
+def push(
+    file: Annotated[
+        Path,
+        typer.Argument(
+            exists=True, dir_okay=False, help="Contact file (CSV export) to push."
+        ),
+    ],
+    common: CommonOptions,
+    mode: Annotated[
+        ImportMode | None,
+        typer.Option(
+            "--mode",
+            case_sensitive=False,
+            help="Import mode to set before the upload: create, add or sync "
+            "(default: keep the account's current mode).",
+        ),
+    ] = None,
+    list_name: Annotated[
+        str | None,
+        typer.Option(
+            "--list",
+            help="Name of the list to feed; the file is uploaded as NAME.csv "
+            "(default: the file's name).",
+        ),
+    ] = None,
+    action: Annotated[
+        Action,
+        typer.Option(
+            "--action", case_sensitive=False, help="What the file does to contacts."
+        ),
+    ] = Action.IMPORT,
+    media: Annotated[
+        Media | None,
+        typer.Option(
+            "--media",
+            case_sensitive=False,
+            help="Media of an optout or optin: EMAIL, SMS, VOICE or VOICEMAIL.",
+        ),
+    ] = None,
+    wait: Annotated[
+        bool,
+        typer.Option(
+            "--wait/--no-wait",
+            help="Wait until the deposit moves the file to ok/ or ko/.",
+        ),
+    ] = True,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            envvar="DIGITALEO_TIMEOUT",
+            min=0.0,
+            help="Seconds to wait for ok/ or ko/ (per part).",
+        ),
+    ] = DEFAULT_WAIT_TIMEOUT,
+    convert: Annotated[
+        bool,
+        typer.Option(
+            "--convert/--no-convert",
+            help="Convert the export to the deposit format (ISO-8859-1, ';', French "
+            "headers, parts of at most 20,000,000 bytes); --no-convert sends a file "
+            "already in that format as it is.",
+        ),
+    ] = True,
+) -> None:
+    """Push a contact file to the deposit and (by default) wait for its outcome."""
+    with command_errors(common):
+        settings = common.connection_settings()
+        with (
+            DigitaleoClient(settings) as client,
+            PushDisplay(common.show_progress) as display,
+        ):
+            result = client.push(
+                file,
+                action=action,
+                media=media,
+                mode=mode,
+                list_name=list_name,
+                wait=wait,
+                timeout=timeout,
+                convert=convert,
+                on_stage=display.stage_changed,
+                on_progress=display.bytes_sent,
+            )
+    emit(common, result.as_dict(), summary_text(result))
+    if result.rejected:
+        rejected = next(item for item in result.outcomes if item.stage is Stage.KO)
+        stderr_console.print(
+            f"error: the deposit rejected {rejected.remote_name} ({rejected.remote_path}); "
+            "run `digitaleo check` on the file to find rows the deposit cannot read",
+            markup=False,
+        )
+        raise typer.Exit(ExitCode.REJECTED)

@@ -1,0 +1,394 @@
+"""DigitaleoClient: set the import mode, push files, wait for their outcome."""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
+
+from digitaleo_client import retry
+from digitaleo_client.client.mode import read_mode, write_mode
+from digitaleo_client.client.outcome import ModeChange, Outcome, PushResult, Upload
+from digitaleo_client.client.plan import PartPlan, plan_parts
+from digitaleo_client.client.prepare import prepare_deposit
+from digitaleo_client.client.waiting import (
+    Clock,
+    PollPolicy,
+    StageCallback,
+    SystemClock,
+    Waiter,
+    locate,
+    processed_names,
+)
+from digitaleo_client.config import ConnectionSettings, parse_url
+from digitaleo_client.contacts.account import AccountSettings
+from digitaleo_client.contacts.convert import ConvertOptions
+from digitaleo_client.deposit import (
+    Action,
+    ActionFolder,
+    ImportMode,
+    Media,
+    Stage,
+    remote_file_name,
+    temporary_name,
+)
+from digitaleo_client.errors import (
+    ConfigurationError,
+    DepositConnectionError,
+    TransferError,
+)
+from digitaleo_client.transport import ProgressCallback, Transport, open_transport
+
+logger = logging.getLogger(__name__)
+
+# Seconds push and wait give the deposit to move a file to ok/ or ko/.
+DEFAULT_WAIT_TIMEOUT = 600.0
+
+T = TypeVar("T")
+
+
+class DigitaleoClient:
+    """A connection to one deposit, for one account.
+
+    Use it as a context manager. The connection opens on first use and
+    reopens after a dropped connection when an operation is safe to repeat.
+    `account` None means the default account settings (separator `;`,
+    dedup on Email, France); `clock` None means the system clock.
+    """
+
+    def __init__(
+        self,
+        settings: ConnectionSettings,
+        account: AccountSettings | None = None,
+        *,
+        clock: Clock | None = None,
+        poll_policy: PollPolicy | None = None,
+        open_connection: Callable[[ConnectionSettings], Transport] = open_transport,
+    ) -> None:
+        self.settings = settings
+        self.account = account or AccountSettings()
+        self.clock = clock or SystemClock()
+        self.poll_policy = poll_policy or PollPolicy()
+        self._open_connection = open_connection
+        self._transport: Transport | None = None
+        self._closed = False
+
+    # -- lifecycle -------------------------------------------------------------
+
+    @property
+    def display_url(self) -> str:
+        return parse_url(self.settings.url).display
+
+    @property
+    def transport(self) -> Transport:
+        """The open connection, opened now if needed.
+
+        Raises ConfigurationError once the client is closed.
+        """
+        if self._closed:
+            raise ConfigurationError(
+                f"the client for {self.display_url} is closed; create a new DigitaleoClient"
+            )
+        if self._transport is None:
+            self._transport = retry.CONNECT.call(
+                lambda: self._open_connection(self.settings),
+                f"connect to {self.display_url}",
+            )
+        return self._transport
+
+    def close(self) -> None:
+        """Close the connection; the client cannot be used afterwards."""
+        self._closed = True
+        self._drop_connection()
+
+    def __enter__(self) -> Self:
+        self._transport = self.transport
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _drop_connection(self) -> None:
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
+
+    def _retried(
+        self, policy: retry.RetryPolicy, operation: Callable[[], T], what: str
+    ) -> T:
+        """Run `operation` under `policy`, reconnecting after a dropped connection."""
+
+        def attempt() -> T:
+            try:
+                return operation()
+            except DepositConnectionError:
+                self._drop_connection()
+                raise
+
+        return policy.call(attempt, what)
+
+    # -- import mode -------------------------------------------------------------
+
+    def get_mode(self) -> ImportMode:
+        """Return the account's import mode, read from its dot-file.
+
+        Raises ConfigurationError when several mode files are present.
+        """
+        return self._retried(
+            retry.READ, lambda: read_mode(self.transport), "read import mode"
+        )
+
+    def set_mode(self, mode: ImportMode) -> ModeChange:
+        """Leave exactly the dot-file of `mode`; return the mode before and after."""
+        return self._retried(
+            retry.READ,
+            lambda: write_mode(self.transport, mode),
+            f"set import mode {mode}",
+        )
+
+    # -- push and wait -------------------------------------------------------------
+
+    def push(
+        self,
+        path: Path | str,
+        *,
+        action: Action = Action.IMPORT,
+        media: Media | None = None,
+        mode: ImportMode | None = None,
+        list_name: str | None = None,
+        wait: bool = True,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        convert: bool = True,
+        options: ConvertOptions | None = None,
+        max_invalid_share: float | None = None,
+        on_stage: StageCallback | None = None,
+        on_progress: ProgressCallback | None = None,
+    ) -> PushResult:
+        """Convert a contact file, upload its parts and (by default) wait for each outcome.
+
+        `media` is required for opt-out and opt-in and refused otherwise.
+        `mode` None keeps the account's current import mode; a mode is set
+        before the upload when given. `list_name` None names the list after
+        the file. With `wait` false the last part is left in in/ (earlier
+        parts are always waited for, since they share the remote name).
+        `convert` false sends the file as it is. `on_stage` receives each
+        stage change and `on_progress` the bytes sent of each part.
+
+        Several parts keep the meaning of the mode: sync and create apply to
+        the first part and the others are added to its list in add mode,
+        after which the mode is restored. A part that ends in ko/ stops the
+        push; the result says which parts were sent.
+
+        Returns the PushResult; check `result.ok`, or `result.rejected` for
+        ko/. Raises ConfigurationError for bad arguments, ValidationError
+        or InputFileError for an unusable file, WaitTimeout when a part
+        reaches no final stage in time, and connection or transfer errors.
+        """
+        source = Path(path)
+        folder = _action_folder(action, media)
+        if mode is not None and action is not Action.IMPORT:
+            raise ConfigurationError(
+                f"an import mode applies to imports only, not to {action.value}; "
+                "drop --mode"
+            )
+
+        with tempfile.TemporaryDirectory(prefix="digitaleo-push-") as work_dir:
+            prepared = prepare_deposit(
+                source,
+                Path(work_dir),
+                self.account,
+                convert=convert,
+                options=options,
+                max_invalid_share=max_invalid_share,
+            )
+            remote_name = remote_file_name(
+                list_name or source.stem, prepared.parts[0].suffix or ".csv"
+            )
+            result = PushResult(
+                action,
+                media,
+                remote_name,
+                conversion=prepared.report,
+                parts=len(prepared.parts),
+            )
+            if action is Action.IMPORT:
+                result.mode_change = self.set_mode(mode) if mode is not None else None
+                result.mode = mode if mode is not None else self.get_mode()
+            plan = plan_parts(result.mode, len(prepared.parts), wait)
+            result.notes += plan.notes
+            self._push_parts(
+                prepared.parts,
+                folder,
+                remote_name,
+                plan,
+                result,
+                timeout,
+                on_stage,
+                on_progress,
+            )
+        return result
+
+    def wait(
+        self,
+        upload: Upload,
+        *,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_stage: StageCallback | None = None,
+    ) -> Outcome:
+        """Poll until `upload` reaches ok/ or ko/; return that outcome.
+
+        Polls with growing pauses (PollPolicy). Raises WaitTimeout, carrying
+        the last stage seen, when `timeout` seconds pass first.
+        """
+        waiter = Waiter(self.locate, self.clock, self.poll_policy, on_stage)
+        return waiter.wait(upload, timeout)
+
+    def locate(self, upload: Upload) -> Outcome | None:
+        """Return where `upload` stands now, or None while it moves between folders."""
+        return self._retried(
+            retry.READ, lambda: locate(self.transport, upload), "locate upload"
+        )
+
+    def _push_parts(
+        self,
+        parts: list[Path],
+        folder: ActionFolder,
+        remote_name: str,
+        plan: PartPlan,
+        result: PushResult,
+        timeout: float,
+        on_stage: StageCallback | None,
+        on_progress: ProgressCallback | None,
+    ) -> None:
+        try:
+            for index, part in enumerate(parts, start=1):
+                part_mode = plan.mode_of(index)
+                if part_mode is not None and part_mode is not self.get_mode():
+                    self.set_mode(part_mode)
+                upload = self.upload(
+                    part, folder, remote_name, index, len(parts), on_progress
+                )
+                if plan.waits_for(index):
+                    outcome = self.wait(upload, timeout=timeout, on_stage=on_stage)
+                else:
+                    outcome = self.locate(upload) or _in_stage(upload)
+                result.outcomes.append(outcome)
+                if outcome.stage is Stage.KO:
+                    _note_stopped(result, index, len(parts))
+                    break
+        finally:
+            if plan.restore_mode is not None and self._transport is not None:
+                self.set_mode(plan.restore_mode)
+
+    def upload(
+        self,
+        local_path: Path,
+        folder: ActionFolder,
+        remote_name: str,
+        part: int = 1,
+        parts: int = 1,
+        on_progress: ProgressCallback | None = None,
+    ) -> Upload:
+        """Publish one file as `in/<remote_name>` of `folder`, atomically.
+
+        The bytes go to a hidden `.NAME.part` first, retried from the start
+        after a dropped connection, then a rename publishes them. Returns the
+        Upload, which remembers the older files of the same name.
+
+        Raises TransferError when a file of that name still waits in in/.
+        """
+        final = f"{folder.stage(Stage.IN)}/{remote_name}"
+        partial = posixpath.join(folder.stage(Stage.IN), temporary_name(remote_name))
+
+        def check_and_note() -> frozenset[str]:
+            if self.transport.exists(final):
+                raise TransferError(
+                    f"{final} already waits on {self.display_url}; wait until the "
+                    "deposit picks it up, or choose another name with --list",
+                    path=final,
+                )
+            return frozenset(processed_names(self.transport, folder, remote_name))
+
+        earlier = self._retried(retry.READ, check_and_note, f"look at {folder.path}")
+        size = self._retried(
+            retry.UPLOAD,
+            lambda: self._put(local_path, partial, on_progress),
+            f"upload {partial}",
+        )
+        self._retried(
+            retry.PUBLISH, lambda: self._publish(partial, final), f"rename to {final}"
+        )
+        uploaded_at = self.clock.now()
+        logger.info("uploaded %s as %s (%d bytes)", local_path, final, size)
+        return Upload(
+            folder.action,
+            folder.media,
+            remote_name,
+            uploaded_at,
+            size,
+            earlier,
+            part,
+            parts,
+        )
+
+    def _put(
+        self, local_path: Path, partial: str, on_progress: ProgressCallback | None
+    ) -> int:
+        transport = self.transport
+        if transport.exists(partial):
+            logger.info("removing leftover temporary file %s", partial)
+            transport.remove(partial)
+        with local_path.open("rb") as source:
+            return transport.put(source, partial, on_progress)
+
+    def _publish(self, partial: str, final: str) -> None:
+        """Rename `partial` to `final`, unless an earlier attempt already did."""
+        # The hidden file was written by this push, so its absence means the
+        # rename happened but its answer was lost with the connection.
+        if not self.transport.exists(partial):
+            logger.info("%s was already renamed to %s", partial, final)
+            return
+        self.transport.rename(partial, final)
+
+
+def _action_folder(action: Action, media: Media | None) -> ActionFolder:
+    if action.needs_media and media is None:
+        raise ConfigurationError(
+            f"the {action.value} action needs a media; give --media EMAIL, SMS, VOICE "
+            "or VOICEMAIL"
+        )
+    if not action.needs_media and media is not None:
+        raise ConfigurationError(
+            f"the {action.value} action takes no media; drop --media {media.value}"
+        )
+    return ActionFolder(action, media)
+
+
+def _in_stage(upload: Upload) -> Outcome:
+    return Outcome(
+        action=upload.action,
+        media=upload.media,
+        remote_name=upload.remote_name,
+        stage=Stage.IN,
+        remote_path=upload.remote_path,
+        uploaded_at=upload.uploaded_at,
+        part=upload.part,
+        parts=upload.parts,
+    )
+
+
+def _note_stopped(result: PushResult, index: int, parts: int) -> None:
+    if index < parts:
+        result.notes.append(
+            f"part {index} of {parts} ended in ko/, so parts {index + 1} to {parts} "
+            "were not sent"
+        )

@@ -1,0 +1,79 @@
+"""Turning the user's file into the parts to deposit, in one call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from digitaleo_client.contacts.account import AccountSettings
+from digitaleo_client.contacts.convert import ConvertOptions, build_deposit
+from digitaleo_client.deposit import MAX_PART_BYTES
+from digitaleo_client.errors import InputFileError, ValidationError
+
+
+@dataclass(frozen=True)
+class PreparedDeposit:
+    """Local files to deposit in order, and the converter's report as a dict.
+
+    `report` is None when the file is sent as it is.
+    """
+
+    parts: list[Path]
+    report: dict[str, Any] | None
+    invalid_share: float = 0.0
+
+
+def prepare_deposit(
+    source: Path,
+    work_dir: Path,
+    account: AccountSettings,
+    *,
+    convert: bool = True,
+    options: ConvertOptions | None = None,
+    max_invalid_share: float | None = None,
+) -> PreparedDeposit:
+    """Convert `source` into deposit parts in `work_dir`, or take it as it is.
+
+    With `convert` false the file must already be in the deposit format and
+    at most 20,000,000 bytes. `options` None means the converter's defaults;
+    `max_invalid_share` None accepts any share of rejected rows.
+
+    Raises InputFileError for an unreadable or oversized file, and
+    ValidationError when more rows than `max_invalid_share` would be rejected.
+    """
+    if not source.is_file():
+        raise InputFileError(
+            f"{source} is not a file; check the path", path=str(source)
+        )
+    if not convert:
+        return PreparedDeposit([_checked_as_is(source)], None)
+
+    report = build_deposit(source, work_dir, account, options)
+    if max_invalid_share is not None and report.invalid_share > max_invalid_share:
+        raise ValidationError(
+            f"{source}: {report.rows_rejected} of {report.rows_read} rows "
+            f"({report.invalid_share:.1%}) would be rejected, more than the allowed "
+            f"{max_invalid_share:.1%}; run `digitaleo check {source}` to see why, "
+            "fix the export, or raise --max-invalid",
+            path=str(source),
+        )
+    if not report.parts:
+        raise ValidationError(
+            f"{source}: no valid contact to deposit ({report.rows_read} rows read); "
+            f"run `digitaleo check {source}` to see why each row is rejected",
+            path=str(source),
+        )
+    return PreparedDeposit(list(report.parts), report.as_dict(), report.invalid_share)
+
+
+def _checked_as_is(source: Path) -> Path:
+    size = source.stat().st_size
+    if size > MAX_PART_BYTES:
+        raise InputFileError(
+            f"{source} has {size:,} bytes, more than the deposit's limit of "
+            f"{MAX_PART_BYTES:,} bytes per file; let push convert it, which splits "
+            "it into parts",
+            path=str(source),
+        )
+    return source
