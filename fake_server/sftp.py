@@ -204,6 +204,7 @@ class DepositSFTPServer(paramiko.SFTPServer):  # type: ignore[misc]
             super().finish_subsystem()
         finally:
             self.registry.discard(self)
+        logger.info("SFTP session of %r ended", self.server.username)
 
 
 def _status_of(error: OSError) -> int:

@@ -11,6 +11,10 @@ from pathlib import Path
 import paramiko
 import pytest
 
+# `pytester` runs small test suites in a subprocess, to check the plugin that
+# the package registers through its pytest11 entry point.
+pytest_plugins = ["pytester"]
+
 
 @contextmanager
 def _open_sftp(

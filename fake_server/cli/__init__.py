@@ -22,7 +22,7 @@ def _commands() -> None:
 
 
 # Command modules register themselves on import; add new ones here.
-from fake_server.cli import campaign, inspect  # noqa: F401
+from fake_server.cli import campaign, inspect, serve  # noqa: F401
 
 
 def main() -> None:
