@@ -350,7 +350,7 @@ def _write_jsonl(stream: Iterator[Any]) -> None:
 
 # -- summary -------------------------------------------------------------------------
 
-_BAR_WIDTH = 30
+_BAR_WIDTH = 20
 
 
 @reports_app.command()

@@ -217,7 +217,7 @@ class ReportPuller:
         try:
             extract_report(zip_path, day_folder / report.name.folder_name, self.limits)
         except ReportError as error:
-            logger.error("%s was not unpacked: %s", report.name.label, error)
+            logger.error("%s rejected: %s", report.name.label, error)
             zip_path.unlink(missing_ok=True)
             result.failed.append((report, error))
             return
