@@ -68,9 +68,7 @@ def test_campaign_error_exits_2(tmp_path: Path) -> None:
     )
 
     assert result.exit_code == 2
-    assert (
-        "error: 1 contacts requested on EMAIL but only 0 have Email" in result.stderr
-    )
+    assert "error: 1 contacts requested on EMAIL but only 0 have Email" in result.stderr
 
 
 def test_report_missing_root_exits_2(tmp_path: Path) -> None:
