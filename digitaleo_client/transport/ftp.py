@@ -1,0 +1,475 @@
+"""FTP and FTPS (explicit TLS) transport on the standard library's ftplib.
+
+Passive mode always connects data channels to the control connection's peer,
+whatever address the server puts in its PASV reply: servers behind NAT often
+announce a private or wrong address. FTPS verifies the server certificate
+(system CAs, or the `ca_file` setting), protects the data channel and resumes
+the control channel's TLS session on it, which servers such as vsftpd with
+`require_ssl_reuse` demand. Listings use MLSD and fall back to LIST on
+servers without it. Names travel as UTF-8 (`OPTS UTF8 ON`).
+"""
+
+from __future__ import annotations
+
+import ftplib
+import logging
+import posixpath
+import socket
+import ssl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, BinaryIO, NoReturn
+
+from digitaleo_client.config import ConnectionSettings, ParsedUrl, parse_url
+from digitaleo_client.errors import (
+    AuthenticationFailed,
+    ConfigurationError,
+    ConnectTimeout,
+    DepositConnectionError,
+    RemoteNotFound,
+    RemotePermissionDenied,
+    TransferError,
+)
+from digitaleo_client.transport.base import ProgressCallback, RemoteEntry, Transport
+from digitaleo_client.transport.ftp_listing import parse_list_line, parse_mlsd_facts
+
+logger = logging.getLogger(__name__)
+
+# A folder listing. Spelled out once here because `Transport.list` shadows
+# the built-in `list` inside the class body.
+Entries = list[RemoteEntry]
+Lines = list[str]
+
+# Bytes per read or write on the data channel.
+BLOCK_SIZE = 256 * 1024
+
+# Words of 550 replies that mean "not found" or "not allowed". The reply code
+# alone cannot tell them apart, and each server words them its own way.
+_NOT_FOUND_WORDS = ("no such", "not found", "does not exist", "doesn't exist")
+_DENIED_WORDS = ("permission", "privilege", "denied", "not allowed", "read-only")
+
+
+def _peer_passive_address(client: ftplib.FTP) -> tuple[str, int]:
+    """Send PASV and return the control connection's peer with the given port.
+
+    The address in the reply is ignored: servers behind NAT often announce a
+    private or wrong one, and data must never go to another host.
+    """
+    assert client.sock is not None
+    announced, port = ftplib.parse227(client.sendcmd("PASV"))
+    peer = str(client.sock.getpeername()[0])
+    if announced != peer:
+        logger.debug(
+            "ignoring address %s in the PASV reply; connecting to %s:%d",
+            announced,
+            peer,
+            port,
+        )
+    return peer, port
+
+
+class _PlainFTP(ftplib.FTP):
+    def makepasv(self) -> tuple[str, int]:
+        if self.af != socket.AF_INET:
+            return super().makepasv()
+        return _peer_passive_address(self)
+
+
+class _ResumingFTPS(ftplib.FTP_TLS):
+    """FTP_TLS whose data channels resume the control channel's TLS session."""
+
+    def makepasv(self) -> tuple[str, int]:
+        if self.af != socket.AF_INET:
+            return super().makepasv()
+        return _peer_passive_address(self)
+
+    def ntransfercmd(
+        self, cmd: str, rest: int | str | None = None
+    ) -> tuple[socket.socket, int | None]:
+        # Only called after PROT P, so every data channel is protected.
+        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
+        assert isinstance(self.sock, ssl.SSLSocket)
+        data = self.context.wrap_socket(
+            conn, server_hostname=self.host, session=self.sock.session
+        )
+        logger.debug("data channel resumed the TLS session: %s", data.session_reused)
+        return data, size
+
+
+class FTPTransport(Transport):
+    """A deposit reached over FTP (`ftp://`) or FTPS with explicit TLS (`ftps://`).
+
+    Remote paths are relative to the URL's path, which is itself relative to
+    the login folder, as in RFC 1738 (`ftp://host//srv/deposit` names the
+    absolute folder `/srv/deposit`).
+    """
+
+    def __init__(
+        self, client: ftplib.FTP, url: ParsedUrl, home: str, *, use_mlsd: bool = True
+    ) -> None:
+        """Wrap a logged-in ftplib client whose login folder is `home`.
+
+        `use_mlsd` False lists folders with LIST, for servers without MLSD.
+        """
+        super().__init__()
+        self._ftp = client
+        self._url = url
+        self._home = home
+        # The URL's first slash separates it from the host; a second one
+        # starts an absolute path.
+        relative = url.path.removeprefix("/")
+        self._root = posixpath.join(home, relative)
+        self._use_mlsd = use_mlsd
+
+    @classmethod
+    def connect(cls, settings: ConnectionSettings) -> FTPTransport:
+        """Connect, secure (for `ftps://`) and log in to the deposit.
+
+        A missing user name logs in as `anonymous`. Raises ConnectTimeout,
+        AuthenticationFailed, ConfigurationError for an unreadable CA file,
+        and DepositConnectionError for other failures, including a server
+        certificate that fails verification.
+        """
+        url = parse_url(settings.url)
+        client = _new_client(url, settings)
+        try:
+            home = _open_session(client, url, settings)
+            use_mlsd = _select_mlsd_facts(client, url)
+        except BaseException:
+            client.close()
+            raise
+        client.timeout = settings.operation_timeout
+        if client.sock is not None:
+            client.sock.settimeout(settings.operation_timeout)
+        logger.info("connected to %s", url.display)
+        return cls(client, url, home, use_mlsd=use_mlsd)
+
+    @property
+    def display_url(self) -> str:
+        return self._url.display
+
+    # -- primitives ----------------------------------------------------------
+
+    def list(self, path: str) -> Entries:
+        self._check_open()
+        with self._translated("list", path):
+            if self._use_mlsd:
+                entries = self._list_mlsd(path)
+                if entries is not None:
+                    return entries
+            return self._list_plain(path)
+
+    def stat(self, path: str) -> RemoteEntry | None:
+        self._check_open()
+        folder, name = posixpath.split(path.rstrip("/"))
+        if not name:
+            return RemoteEntry(name="", size=0, mtime=None, is_dir=True)
+        try:
+            entries = self.list(folder)
+        except RemoteNotFound:
+            return None
+        return next((entry for entry in entries if entry.name == name), None)
+
+    def put(
+        self, source: BinaryIO, path: str, progress: ProgressCallback | None = None
+    ) -> int:
+        self._check_open()
+        counter = _ByteCounter(progress, total=None)
+        with self._translated("upload", path):
+            self._ftp.storbinary(
+                f"STOR {self._absolute(path)}", source, BLOCK_SIZE, counter.add
+            )
+        return counter.count
+
+    def get(
+        self, path: str, target: BinaryIO, progress: ProgressCallback | None = None
+    ) -> int:
+        self._check_open()
+        with self._translated("download", path):
+            counter = _ByteCounter(progress, total=self._size(path))
+
+            def write(block: bytes) -> None:
+                target.write(block)
+                counter.add(block)
+
+            self._ftp.retrbinary(f"RETR {self._absolute(path)}", write, BLOCK_SIZE)
+        return counter.count
+
+    def rename(self, source: str, target: str) -> None:
+        # RNTO replaces an existing target on most servers, so look first.
+        # NOTE: another client may still create `target` between the two steps.
+        self._check_open()
+        if self.stat(target) is not None:
+            raise TransferError(
+                f"cannot rename {source} to {target} on {self.display_url}: "
+                "the target already exists; remove it or choose another name",
+                path=target,
+            )
+        with self._translated("rename", source):
+            self._ftp.rename(self._absolute(source), self._absolute(target))
+
+    def remove(self, path: str) -> None:
+        self._check_open()
+        with self._translated("remove", path):
+            self._ftp.delete(self._absolute(path))
+
+    def mkdir(self, path: str) -> None:
+        self._check_open()
+        existing = self.stat(path)
+        if existing is not None and existing.is_dir:
+            return
+        with self._translated("create folder", path):
+            self._ftp.mkd(self._absolute(path))
+
+    def _close(self) -> None:
+        try:
+            self._ftp.quit()
+        except (OSError, EOFError, ftplib.Error) as error:
+            logger.debug(
+                "QUIT to %s failed (%s); closing the socket", self.display_url, error
+            )
+        finally:
+            self._ftp.close()
+
+    # -- helpers -------------------------------------------------------------
+
+    def _absolute(self, path: str) -> str:
+        return posixpath.join(self._root, path) if path else self._root
+
+    def _list_mlsd(self, path: str) -> Entries | None:
+        """List with MLSD; return None when the server does not know MLSD."""
+        try:
+            lines = list(self._ftp.mlsd(self._absolute(path)))
+        except ftplib.error_perm as error:
+            if not str(error).startswith(("500", "502", "504")):
+                return self._empty_or_raise(path, error)
+            logger.info(
+                "%s has no MLSD (%s); listing with LIST", self.display_url, error
+            )
+            self._use_mlsd = False
+            return None
+        entries = (parse_mlsd_facts(name, facts) for name, facts in lines)
+        return [entry for entry in entries if entry is not None]
+
+    def _list_plain(self, path: str) -> Entries:
+        # `LIST -a` without a path is the portable way to include dot-files:
+        # several servers read `LIST -a folder` as a path named "-a folder".
+        lines: Lines = []
+        self._ftp.cwd(self._absolute(path))
+        try:
+            self._ftp.retrlines("LIST -a", lines.append)
+        except ftplib.error_perm as error:
+            # Some servers reply 550 to a listing of an empty folder.
+            logger.debug("LIST of %s failed (%s); reading it as empty", path, error)
+            lines = []
+        finally:
+            self._ftp.cwd(self._home)
+        entries = (parse_list_line(line) for line in lines)
+        return [entry for entry in entries if entry is not None]
+
+    def _empty_or_raise(self, path: str, error: ftplib.error_perm) -> Entries:
+        """Read a failed listing as an empty folder when the folder exists.
+
+        Some servers reply 550 to a listing of an empty folder.
+        """
+        if self._is_folder(path):
+            return []
+        raise error
+
+    def _is_folder(self, path: str) -> bool:
+        try:
+            self._ftp.cwd(self._absolute(path))
+        except ftplib.error_perm:
+            return False
+        self._ftp.cwd(self._home)
+        return True
+
+    def _size(self, path: str) -> int | None:
+        try:
+            return self._ftp.size(self._absolute(path))
+        except ftplib.error_perm:
+            return None
+
+    @contextmanager
+    def _translated(self, operation: str, path: str) -> Iterator[None]:
+        """Translate ftplib and socket errors into the SDK's, chaining the original."""
+        try:
+            yield
+        except ftplib.error_perm as error:
+            _raise_denial(operation, path, self.display_url, error)
+        except ftplib.error_temp as error:
+            raise TransferError(
+                f"{operation} of {path} on {self.display_url} failed temporarily "
+                f"({_reply(error)}); try again later",
+                path=path,
+            ) from error
+        except (ftplib.error_reply, ftplib.error_proto) as error:
+            raise TransferError(
+                f"{operation} of {path} on {self.display_url} got an unexpected "
+                f"reply ({_reply(error)}); check that the server speaks FTP",
+                path=path,
+            ) from error
+        except (OSError, EOFError) as error:
+            raise DepositConnectionError(
+                f"connection to {self.display_url} lost during {operation} of "
+                f"{path} ({error or type(error).__name__}); reconnect and retry",
+                path=path,
+            ) from error
+
+
+class _ByteCounter:
+    """Count transferred bytes and report them to a progress callback."""
+
+    def __init__(self, progress: ProgressCallback | None, total: int | None) -> None:
+        self.count = 0
+        self._progress = progress
+        self._total = total
+
+    def add(self, block: bytes) -> None:
+        self.count += len(block)
+        if self._progress is not None:
+            self._progress(self.count, self._total)
+
+
+def _reply(error: ftplib.Error) -> str:
+    return str(error).strip()
+
+
+def _raise_denial(
+    operation: str, path: str, url: str, error: ftplib.error_perm
+) -> NoReturn:
+    reply = _reply(error)
+    lowered = reply.lower()
+    where = f"{operation} of {path} on {url}"
+    if any(word in lowered for word in _DENIED_WORDS) or reply.startswith("553"):
+        raise RemotePermissionDenied(
+            f"{where} was denied ({reply}); the deposit accepts writes only in "
+            "in/ folders and the import-mode dot-files",
+            path=path,
+        ) from error
+    if any(word in lowered for word in _NOT_FOUND_WORDS):
+        raise RemoteNotFound(
+            f"{where} failed: not found ({reply}); check the path and the deposit URL",
+            path=path,
+        ) from error
+    raise TransferError(f"{where} failed ({reply})", path=path) from error
+
+
+# -- connecting --------------------------------------------------------------
+
+
+def _new_client(url: ParsedUrl, settings: ConnectionSettings) -> ftplib.FTP:
+    if url.scheme == "ftp":
+        return _PlainFTP(encoding="utf-8")
+    return _ResumingFTPS(context=_tls_context(settings.ca_file), encoding="utf-8")
+
+
+def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    if ca_file is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as error:
+        raise ConfigurationError(
+            f"cannot read the CA file {ca_file} ({error}); give a PEM file of "
+            "trusted certificates with --ca-file or DIGITALEO_CA_FILE",
+            key="ca_file",
+        ) from error
+
+
+def _open_session(
+    client: ftplib.FTP, url: ParsedUrl, settings: ConnectionSettings
+) -> str:
+    """Connect, secure, log in and set binary mode; return the login folder."""
+    secure = isinstance(client, ftplib.FTP_TLS)
+    _connect_step(
+        lambda: client.connect(url.host, url.port, timeout=settings.connect_timeout),
+        url,
+        settings,
+    )
+    if isinstance(client, ftplib.FTP_TLS):
+        _connect_step(client.auth, url, settings)
+    _connect_step(lambda: _login(client, url, settings), url, settings)
+    if isinstance(client, ftplib.FTP_TLS):
+        _connect_step(client.prot_p, url, settings)
+    if not secure:
+        logger.warning(
+            "%s uses plain FTP: the password and the files travel unencrypted; "
+            "use ftps:// if the server offers it",
+            url.display,
+        )
+    _prefer_utf8(client, url)
+    _connect_step(lambda: client.voidcmd("TYPE I"), url, settings)
+    home: str = _connect_step(client.pwd, url, settings)
+    return home
+
+
+def _connect_step(
+    step: Callable[[], Any], url: ParsedUrl, settings: ConnectionSettings
+) -> Any:
+    """Run one step of the connection, translating its errors."""
+    try:
+        return step()
+    except TimeoutError as error:
+        raise ConnectTimeout(
+            f"connecting to {url.display} timed out after {settings.connect_timeout:g} s; "
+            "check the host, the port and the firewall, or raise the connect timeout",
+            host=url.host,
+        ) from error
+    except ssl.SSLCertVerificationError as error:
+        raise DepositConnectionError(
+            f"the TLS certificate of {url.display} failed verification "
+            f"({error.verify_message}); give the CA that signed it with --ca-file "
+            "or DIGITALEO_CA_FILE",
+            host=url.host,
+        ) from error
+    except (OSError, EOFError, ftplib.Error) as error:
+        raise DepositConnectionError(
+            f"cannot connect to {url.display} ({error or type(error).__name__}); "
+            "check the host, the port and the scheme (ftp:// or ftps://)",
+            host=url.host,
+        ) from error
+
+
+def _login(client: ftplib.FTP, url: ParsedUrl, settings: ConnectionSettings) -> None:
+    username = url.username or settings.username or "anonymous"
+    try:
+        client.login(username, settings.password or "")
+    except ftplib.error_perm as error:
+        raise AuthenticationFailed(
+            f"{url.display} rejected the login of {username!r} ({_reply(error)}); "
+            "check the user name and DIGITALEO_PASSWORD",
+            host=url.host,
+        ) from error
+
+
+def _features(client: ftplib.FTP) -> set[str]:
+    """Return the first word of each feature the server lists in reply to FEAT."""
+    try:
+        reply = client.sendcmd("FEAT")
+    except (ftplib.error_perm, ftplib.error_reply):
+        return set()
+    lines = reply.splitlines()[1:-1]
+    return {line.split()[0].upper() for line in lines if line.strip()}
+
+
+def _select_mlsd_facts(client: ftplib.FTP, url: ParsedUrl) -> bool:
+    """Ask for the MLSD facts the listing reads; tell whether MLSD is available."""
+    if "MLST" not in _features(client):
+        logger.info("%s does not list MLST among its features; using LIST", url.display)
+        return False
+    try:
+        client.sendcmd("OPTS MLST type;size;modify;")
+    except ftplib.error_perm as error:
+        # The server then sends its default facts, usually the same ones.
+        logger.debug("%s rejected OPTS MLST (%s)", url.display, error)
+    return True
+
+
+def _prefer_utf8(client: ftplib.FTP, url: ParsedUrl) -> None:
+    try:
+        client.sendcmd("OPTS UTF8 ON")
+    except ftplib.error_perm as error:
+        # No RFC defines this command; servers that always use UTF-8 may reject it.
+        logger.debug("%s rejected OPTS UTF8 ON (%s)", url.display, error)
