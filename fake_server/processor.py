@@ -93,7 +93,8 @@ class Processor:
         self.settle_seconds = settle_seconds
         self.processing_delay = processing_delay
 
-        self._queue: queue.Queue[Path] = queue.Queue()
+        # None wakes the worker up so that it sees a stop request at once.
+        self._queue: queue.Queue[Path | None] = queue.Queue()
         self._pending: set[Path] = set()
         self._changed = threading.Condition()
         self._seen: dict[Path, tuple[int, int, float]] = {}
@@ -337,13 +338,16 @@ class Processor:
         if thread is None:
             return
         self._stopping.set()
+        self._queue.put(None)
         thread.join()
         with self._changed:
             while True:
                 try:
-                    self._pending.discard(self._queue.get_nowait())
+                    queued = self._queue.get_nowait()
                 except queue.Empty:
                     break
+                if queued is not None:
+                    self._pending.discard(queued)
             self._changed.notify_all()
 
     def wait_idle(self, timeout: float) -> bool:
@@ -366,6 +370,8 @@ class Processor:
             try:
                 path = self._queue.get(timeout=SCAN_INTERVAL)
             except queue.Empty:
+                continue
+            if path is None:
                 continue
             try:
                 self._process_logged(path)
