@@ -73,7 +73,9 @@ class Processor:
     `settle_seconds` None turns off the periodic scan of in/ folders; a
     direct `scan` call then takes any file it has seen unchanged.
     `processing_delay` keeps each file that many real seconds in on/ so
-    that clients can watch it there.
+    that clients can watch it there. `is_open_for_writing` tells whether a
+    front end still has a file open for writing; the scan leaves such a file
+    to that front end, which submits it once closed. None means no file is.
     """
 
     def __init__(
@@ -85,6 +87,7 @@ class Processor:
         *,
         settle_seconds: float | None = None,
         processing_delay: float = 0.0,
+        is_open_for_writing: Callable[[Path], bool] | None = None,
     ) -> None:
         self.root = root
         self.config = config
@@ -92,6 +95,7 @@ class Processor:
         self.clock = clock
         self.settle_seconds = settle_seconds
         self.processing_delay = processing_delay
+        self._is_open_for_writing = is_open_for_writing or (lambda path: False)
 
         # None wakes the worker up so that it sees a stop request at once.
         self._queue: queue.Queue[Path | None] = queue.Queue()
@@ -291,7 +295,8 @@ class Processor:
             if seen is None or seen[:2] != (size, mtime):
                 seen = (size, mtime, now)
                 self._seen[path] = seen
-            if now - seen[2] >= settle and not self._is_pending(path):
+            settled_now = now - seen[2] >= settle and not self._is_pending(path)
+            if settled_now and not self._is_open_for_writing(path):
                 settled.append(path)
         for path in set(self._seen) - present:
             del self._seen[path]

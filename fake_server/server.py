@@ -23,7 +23,7 @@ import paramiko
 from fake_server.clock import Clock, SystemClock
 from fake_server.config import ServerConfig, load_server_config
 from fake_server.processor import Processor
-from fake_server.sftp import Account, SessionRegistry
+from fake_server.sftp import Account, OpenUploads, SessionRegistry
 from fake_server.ssh import SSHListener, known_hosts_line, load_or_create_host_key
 from fake_server.store import STATE_DIR, Store
 
@@ -115,6 +115,7 @@ class FakeServer:
         self.root.mkdir(parents=True, exist_ok=True)
         real_root = self.root.resolve()
         self._store = Store.for_root(real_root)
+        open_uploads = OpenUploads()
         self._processor = Processor(
             real_root,
             self.config,
@@ -122,6 +123,7 @@ class FakeServer:
             self.clock,
             settle_seconds=self._settle_seconds,
             processing_delay=self._processing_delay,
+            is_open_for_writing=open_uploads.contains,
         )
         self._processor.ensure_layout()
         self._host_key = load_or_create_host_key(real_root / STATE_DIR)
@@ -131,7 +133,9 @@ class FakeServer:
             user.name: Account.from_config(user.name, user.password, user.public_key)
             for user in self.config.users
         }
-        registry = SessionRegistry(real_root, accounts, self._processor.submit)
+        registry = SessionRegistry(
+            real_root, accounts, self._processor.submit, open_uploads
+        )
         self._listener = SSHListener(
             self.host, self._requested_port, self._host_key, registry
         )

@@ -15,6 +15,7 @@ import logging
 import os
 import stat
 import threading
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -89,6 +90,29 @@ class Account:
         return same_type and bytes(key.asbytes()) == self.public_key.key_blob
 
 
+class OpenUploads:
+    """Real paths of the files that SFTP clients have open for writing now."""
+
+    def __init__(self) -> None:
+        self._counts: Counter[Path] = Counter()
+        self._lock = threading.Lock()
+
+    def add(self, path: Path) -> None:
+        with self._lock:
+            self._counts[path] += 1
+
+    def discard(self, path: Path) -> None:
+        with self._lock:
+            self._counts[path] -= 1
+            if self._counts[path] <= 0:
+                del self._counts[path]
+
+    def contains(self, path: Path) -> bool:
+        """Tell whether a client has `path` open for writing."""
+        with self._lock:
+            return path in self._counts
+
+
 @dataclass
 class SessionRegistry:
     """State shared by every connection: the deposit, its users, its sessions."""
@@ -96,6 +120,7 @@ class SessionRegistry:
     root: Path
     accounts: dict[str, Account]
     submit: SubmitCallback
+    open_uploads: OpenUploads = field(default_factory=OpenUploads)
     _sessions: set[DepositSFTPServer] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -319,10 +344,23 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
             raise IsADirectoryError(
                 errno.EISDIR, f"{client_path.text} is a folder", path
             )
-        on_close = None
-        if writing and access.is_submitted_upload(client_path):
-            on_close = functools.partial(self._submit, client_path, real)
-        return DepositFile(descriptor, flags, client_path, on_close)
+        if not writing:
+            return DepositFile(descriptor, flags, client_path)
+
+        # The processor's scan of in/ folders skips files open here; they are
+        # submitted when the client closes them.
+        uploads = self.registry.open_uploads
+        uploads.add(real)
+        on_complete = None
+        if access.is_submitted_upload(client_path):
+            on_complete = functools.partial(self._submit, client_path, real)
+        return DepositFile(
+            descriptor,
+            flags,
+            client_path,
+            on_release=functools.partial(uploads.discard, real),
+            on_complete=on_complete,
+        )
 
     @_sftp_errors
     def remove(self, path: str) -> int:
@@ -427,8 +465,9 @@ def _apply_attributes(target: Path | int, attr: paramiko.SFTPAttributes) -> None
 class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
     """An open file of an SFTP session, read and written at explicit offsets.
 
-    `on_close` runs once the client closes the file, and not when the
-    connection drops while the file is open.
+    `on_release` runs whenever the file is closed. `on_complete` runs after
+    it only when the client closed the file, and not when the connection
+    dropped while the file was open.
     """
 
     def __init__(
@@ -436,14 +475,17 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
         descriptor: int,
         flags: int,
         path: ClientPath,
-        on_close: Callable[[], None] | None,
+        *,
+        on_release: Callable[[], None] | None = None,
+        on_complete: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(flags)
         self.descriptor = descriptor
         self.append = bool(flags & os.O_APPEND)
         self.writable = bool(flags & _WRITE_FLAGS)
         self.path = path
-        self.on_close = on_close
+        self.on_release = on_release
+        self.on_complete = on_complete
         self.closed = False
 
     def read(self, offset: int, length: int) -> bytes | int:
@@ -482,15 +524,17 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
         return SFTP_OK
 
     def abort(self) -> None:
-        """Forget `on_close`, because the client never finished the file."""
-        if self.on_close is not None:
+        """Forget `on_complete`, because the client never finished the file."""
+        if self.on_complete is not None:
             logger.info("upload of %s interrupted; it is not processed", self.path.text)
-        self.on_close = None
+        self.on_complete = None
 
     def close(self) -> None:
         if self.closed:
             return
         self.closed = True
         os.close(self.descriptor)
-        if self.on_close is not None:
-            self.on_close()
+        if self.on_release is not None:
+            self.on_release()
+        if self.on_complete is not None:
+            self.on_complete()

@@ -18,7 +18,11 @@ from cryptography.hazmat.primitives.serialization import (
 )
 
 from fake_server.clock import ManualClock
+from fake_server.config import load_server_config
+from fake_server.processor import Processor
 from fake_server.server import FakeServer, ServerStateError
+from fake_server.sftp import OpenUploads
+from fake_server.store import Store
 
 # 2015-11-17 22:50:47 UTC, the deposit time of the published example name.
 DEPOSIT_TIME = 1447797847
@@ -314,3 +318,44 @@ def test_openssh_sftp_client_deposits(key_server, client_key_files, tmp_path):
     assert sorted(
         path.name for path in (key_server.root / "contacts/import/ok").iterdir()
     ) == ["1447797847_Clients.csv"]
+
+
+# -- files open for writing and the settle scan ------------------------------------------
+
+
+def test_settle_scan_skips_files_open_for_writing(tmp_path):
+    clock = ManualClock(DEPOSIT_TIME)
+    uploads = OpenUploads()
+    store = Store.for_root(tmp_path)
+    processor = Processor(
+        tmp_path,
+        load_server_config(None, default_password="pw"),
+        store,
+        clock,
+        settle_seconds=5,
+        is_open_for_writing=uploads.contains,
+    )
+    processor.ensure_layout()
+    path = tmp_path / "contacts/import/in/list.csv"
+    path.write_bytes(CONTACTS)
+    uploads.add(path)
+
+    assert processor.scan() == []
+    clock.advance(10)
+    assert processor.scan() == []
+    uploads.discard(path)
+    assert processor.scan() == [path]
+    store.close()
+
+
+def test_open_uploads_track_sftp_handles(server, sftp):
+    path = server.root.resolve() / "contacts/import/in/list.csv"
+    uploads = server._listener.registry.open_uploads
+
+    remote = sftp.open("/contacts/import/in/list.csv", "wb")
+    remote.write(CONTACTS)
+    remote.flush()
+    assert uploads.contains(path)
+
+    remote.close()
+    assert not uploads.contains(path)
