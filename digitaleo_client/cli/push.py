@@ -10,6 +10,11 @@ import typer
 from rich.progress import Progress, SpinnerColumn, TaskID, TextColumn, TimeElapsedColumn
 
 from digitaleo_client.cli import app
+from digitaleo_client.cli.check import (
+    ReadingOptions,
+    load_account,
+    with_reading_options,
+)
 from digitaleo_client.cli.common import (
     CommonOptions,
     command_errors,
@@ -105,6 +110,7 @@ def _conversion_line(report: dict[str, object]) -> str:
 
 @app.command()
 @with_connection_options
+@with_reading_options
 def push(
     file: Annotated[
         Path,
@@ -113,6 +119,7 @@ def push(
         ),
     ],
     common: CommonOptions,
+    reading: ReadingOptions,
     mode: Annotated[
         ImportMode | None,
         typer.Option(
@@ -172,9 +179,10 @@ def push(
 ) -> None:
     """Push a contact file to the deposit and (by default) wait for its outcome."""
     with command_errors(common):
+        account, _origin = load_account(reading.account)
         settings = common.connection_settings()
         with (
-            DigitaleoClient(settings) as client,
+            DigitaleoClient(settings, account) as client,
             PushDisplay(common.show_progress) as display,
         ):
             result = client.push(
@@ -186,6 +194,8 @@ def push(
                 wait=wait,
                 timeout=timeout,
                 convert=convert,
+                options=reading.convert_options(),
+                max_invalid_share=reading.max_invalid / 100,
                 on_stage=display.stage_changed,
                 on_progress=display.bytes_sent,
             )

@@ -7,7 +7,11 @@ from pathlib import Path
 from typing import Any
 
 from digitaleo_client.contacts.account import AccountSettings
-from digitaleo_client.contacts.convert import ConvertOptions, build_deposit
+from digitaleo_client.contacts.convert import (
+    ConversionReport,
+    ConvertOptions,
+    build_deposit,
+)
 from digitaleo_client.deposit import MAX_PART_BYTES
 from digitaleo_client.errors import InputFileError, ValidationError
 
@@ -64,7 +68,19 @@ def prepare_deposit(
             f"run `digitaleo check {source}` to see why each row is rejected",
             path=str(source),
         )
-    return PreparedDeposit(list(report.parts), report.as_dict(), report.invalid_share)
+    return PreparedDeposit(list(report.parts), _summary(report), report.invalid_share)
+
+
+def _summary(report: ConversionReport) -> dict[str, Any]:
+    """Return the report's counts; `digitaleo check` lists the rows themselves."""
+    full = report.as_dict()
+    kept = ("source", "dialect", "settings_used", "rows_read", "rows_written")
+    summary = {key: full[key] for key in kept}
+    summary["rows_rejected"] = report.rows_rejected
+    summary["rejected_by_reason"] = report.rejected_by_reason()
+    summary["invalid_values"] = len(report.invalid_values)
+    summary["changes"] = len(report.changes)
+    return summary
 
 
 def _checked_as_is(source: Path) -> Path:

@@ -51,7 +51,9 @@ def test_plan_sync_notes() -> None:
 
     assert plan.notes == [
         "the file was split into 3 parts, sent one after another under one name",
-        "part 1 synchronises the list in sync mode; parts 2 to 3 are added to it in "
-        "add mode, then sync mode is restored",
+        (
+            "part 1 synchronises the list in sync mode; parts 2 to 3 are added to "
+            "it in add mode, then sync mode is restored"
+        ),
         "every part was waited for, because the mode is restored after the last",
     ]
