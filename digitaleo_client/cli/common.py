@@ -312,8 +312,8 @@ def _with_options(parameters: dict[str, Any], function: Command) -> Command:
     def command(*args: Any, **kwargs: Any) -> Any:
         values = {name: kwargs.pop(name) for name in parameters}
         common = CommonOptions(**values)
-        setup_logging(common)
-        return function(*args, common=common, **kwargs)
+        with command_logging(common):
+            return function(*args, common=common, **kwargs)
 
     command.__signature__ = signature.replace(parameters=own + added)  # type: ignore[attr-defined]
     return command  # type: ignore[return-value]
@@ -332,16 +332,13 @@ def with_output_options(function: Command) -> Command:
 # -- logging, output and errors ------------------------------------------------------
 
 
-# The handler the last command installed, replaced when another command runs
-# in the same process (tests).
-_installed_handler: logging.Handler | None = None
-
-
-def setup_logging(common: CommonOptions) -> None:
-    """Install one stderr handler on the root logger, at the level -v/-q chose.
+@contextmanager
+def command_logging(common: CommonOptions) -> Iterator[None]:
+    """Log to stderr, at the level -v/-q chose, while a command runs.
 
     On a terminal the handler is rich's; otherwise (cron, CI) plain
-    timestamped lines.
+    timestamped lines. The handler and levels are removed afterwards, so
+    commands run in tests leave no handler on a closed stream.
     """
     level = logging.INFO + 10 * (common.quiet - common.verbose)
     package_level = max(logging.DEBUG, min(logging.CRITICAL, level))
@@ -358,13 +355,17 @@ def setup_logging(common: CommonOptions) -> None:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()
-    global _installed_handler
-    if _installed_handler is not None:
-        root.removeHandler(_installed_handler)
-    _installed_handler = handler
+    package = logging.getLogger("digitaleo_client")
+    saved = (root.level, package.level)
     root.addHandler(handler)
     root.setLevel(library_level)
-    logging.getLogger("digitaleo_client").setLevel(package_level)
+    package.setLevel(package_level)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(saved[0])
+        package.setLevel(saved[1])
 
 
 def emit(common: CommonOptions, document: dict[str, Any], text: str) -> None:
@@ -431,10 +432,10 @@ __all__ = [
     "CommonOptions",
     "ExitCode",
     "command_errors",
+    "command_logging",
     "emit",
     "fail",
     "print_json",
-    "setup_logging",
     "stderr_console",
     "stdout_console",
     "usage_error",
