@@ -7,8 +7,8 @@ the import-mode dot-files. A file that a client finishes uploading, or renames
 to a visible name, in an `in/` folder is handed to a submit callback; the
 front end knows nothing about how files are processed.
 
-`FTPFrontEnd` runs one server on 127.0.0.1 in a thread of its own; its
-passive data ports are on 127.0.0.1 too.
+`FTPFrontEnd` runs one server, on 127.0.0.1 by default, in a thread of its
+own; its passive data ports are on the same address.
 """
 
 from __future__ import annotations
@@ -34,6 +34,11 @@ from fake_server.access import AccessError, ClientPath, PathNotFound
 from fake_server.tls import CertificateFiles
 
 logger = logging.getLogger(__name__)
+
+# pyftpdlib's loop installs a stderr handler of its own, and turns off the
+# thread and process fields of every log record, when the application has
+# configured no handler (pyftpdlib 2.x, ioloop.py). A NullHandler prevents it.
+logging.getLogger("pyftpdlib").addHandler(logging.NullHandler())
 
 # Called with the real path of a file that a client finished writing.
 SubmitCallback = Callable[[Path], None]
@@ -280,8 +285,8 @@ class DepositFTPSHandler(_DepositHandlerMixin, TLS_FTPHandler):  # type: ignore[
 class FTPFrontEnd:
     """One FTP or FTPS server over the deposit folder, in its own thread.
 
-    Binds 127.0.0.1; port 0 picks a free port, read from `port` after
-    `start`. `certificate` turns on FTPS (explicit TLS, required on the
+    Binds `host`, 127.0.0.1 unless given; port 0 picks a free port, read
+    from `port` after `start`. `certificate` turns on FTPS (explicit TLS, required on the
     control and data channels). `masquerade_address`, if given, is the
     address announced in PASV replies instead of 127.0.0.1, to test clients
     that must ignore it.
@@ -293,6 +298,7 @@ class FTPFrontEnd:
         check_password: PasswordCheck,
         submit: SubmitCallback,
         *,
+        host: str = "127.0.0.1",
         port: int = 0,
         certificate: CertificateFiles | None = None,
         masquerade_address: str | None = None,
@@ -300,6 +306,7 @@ class FTPFrontEnd:
     ) -> None:
         """Prepare the server; `handler_base` replaces the command handler class."""
         self._root = root.resolve()
+        self._host = host
         self._port = port
         self._tls = certificate is not None
         self._handler = _handler_class(
@@ -324,7 +331,7 @@ class FTPFrontEnd:
     def url(self) -> str:
         """The URL a client connects to, such as `ftps://127.0.0.1:40123/`."""
         scheme = "ftps" if self._tls else "ftp"
-        return f"{scheme}://127.0.0.1:{self.port}/"
+        return f"{scheme}://{self._host}:{self.port}/"
 
     def start(self) -> None:
         """Bind the port and serve in a background thread.
@@ -333,7 +340,7 @@ class FTPFrontEnd:
         """
         if self._server is not None:
             raise RuntimeError(f"the FTP front end already runs on port {self.port}")
-        self._server = FTPServer(("127.0.0.1", self._port), self._handler)
+        self._server = FTPServer((self._host, self._port), self._handler)
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._serve, name="fake-deposit-ftp", daemon=True
@@ -381,8 +388,9 @@ def _handler_class(
         "submit": staticmethod(submit),
         "masquerade_address": masquerade_address,
         "banner": "fake Digitaleo deposit ready.",
-        # pyftpdlib's sendfile path bypasses TLS and the file system class.
-        "use_sendfile": False,
+        # pyftpdlib delays the reply to a failed login by 3 s against password
+        # guessing; a short delay keeps tests of wrong passwords fast.
+        "auth_failed_timeout": 0.1,
     }
     if certificate is not None:
         attributes["certfile"] = str(certificate.certificate)

@@ -1,4 +1,4 @@
-"""`FakeServer`: the fake deposit served over SFTP, from Python or a test.
+"""`FakeServer`: the fake deposit served over SFTP (and FTP or FTPS), from Python or a test.
 
     with FakeServer(tmp_path / "deposit") as server:
         server.url                  # "sftp://crm@127.0.0.1:40321"
@@ -22,10 +22,12 @@ import paramiko
 
 from fake_server.clock import Clock, SystemClock
 from fake_server.config import ServerConfig, load_server_config
+from fake_server.ftp import FTPFrontEnd
 from fake_server.processor import Processor
 from fake_server.sftp import Account, OpenUploads, SessionRegistry
 from fake_server.ssh import SSHListener, known_hosts_line, load_or_create_host_key
 from fake_server.store import STATE_DIR, Store
+from fake_server.tls import ensure_certificate
 
 logger = logging.getLogger(__name__)
 
@@ -52,6 +54,9 @@ class FakeServer:
     `settle_seconds` and `processing_delay` are passed to the Processor:
     the time a file written behind the server's back must stay unchanged
     before it is processed, and a pause before each file is processed.
+    `ftp_port` also serves the deposit over FTP on that port (0 picks a free
+    one), with the same users and access rules; `ftps` makes it FTPS with a
+    self-signed certificate for `host`, written under the state folder.
 
     Use it as a context manager, or call start() and stop(). A server starts
     once; create a new one, on the same root if you like, to serve again.
@@ -69,6 +74,8 @@ class FakeServer:
         processing_delay: float = 0.0,
         password: str | None = None,
         ready_timeout: float = 10.0,
+        ftp_port: int | None = None,
+        ftps: bool = False,
     ) -> None:
         self.root = Path(root).absolute()
         if isinstance(config, ServerConfig):
@@ -86,6 +93,10 @@ class FakeServer:
         self._processor: Processor | None = None
         self._listener: SSHListener | None = None
         self._host_key: paramiko.PKey | None = None
+        self._ftp_port = ftp_port
+        self._ftps = ftps
+        self._ftp: FTPFrontEnd | None = None
+        self._ca_file: Path | None = None
 
     # -- lifecycle -----------------------------------------------------------
 
@@ -141,6 +152,29 @@ class FakeServer:
         )
         self._listener.start(self._ready_timeout)
         self.write_known_hosts(self.known_hosts_path)
+        if self._ftp_port is not None:
+            self._start_ftp(real_root, accounts)
+
+    def _start_ftp(self, real_root: Path, accounts: dict[str, Account]) -> None:
+        assert self._processor is not None
+        certificate = None
+        if self._ftps:
+            certificate = ensure_certificate(real_root / STATE_DIR, self.host)
+            self._ca_file = certificate.certificate
+
+        def check_password(username: str, password: str) -> bool:
+            account = accounts.get(username)
+            return account is not None and account.accepts_password(password)
+
+        self._ftp = FTPFrontEnd(
+            real_root,
+            check_password,
+            self._processor.submit,
+            host=self.host,
+            port=self._ftp_port or 0,
+            certificate=certificate,
+        )
+        self._ftp.start()
 
     def stop(self) -> None:
         """Close every connection, finish processing and close the store.
@@ -150,6 +184,8 @@ class FakeServer:
         if self._state is _State.STOPPED:
             return
         self._state = _State.STOPPED
+        if self._ftp is not None:
+            self._ftp.stop()
         if self._listener is not None:
             self._listener.stop()
         if self._processor is not None:
@@ -209,6 +245,20 @@ class FakeServer:
         return f"sftp://{self.username}@{self.host}:{self.port}"
 
     @property
+    def ftp_url(self) -> str | None:
+        """The FTP or FTPS URL, such as `ftps://crm@127.0.0.1:40322`; None without FTP."""
+        self._check_running()
+        if self._ftp is None:
+            return None
+        scheme = "ftps" if self._ftps else "ftp"
+        return f"{scheme}://{self.username}@{self.host}:{self._ftp.port}"
+
+    @property
+    def ca_file(self) -> Path | None:
+        """The FTPS certificate, to give clients as their CA file; None without FTPS."""
+        return self._ca_file
+
+    @property
     def host_key(self) -> paramiko.PKey:
         self._check_running()
         assert self._host_key is not None
@@ -239,14 +289,22 @@ class FakeServer:
         return path
 
     def ready_info(self) -> dict[str, str | None]:
-        """Return what a client needs to connect, as the ready file stores it."""
-        return {
+        """Return what a client needs to connect, as the ready file stores it.
+
+        `ftp_url` is there when FTP is served, and `ca_file` with FTPS.
+        """
+        info: dict[str, str | None] = {
             "url": self.url,
             "username": self.username,
             "password": self.password,
             "host_key_fingerprint": self.host_key_fingerprint,
             "known_hosts_line": self.known_hosts_line,
         }
+        if self.ftp_url is not None:
+            info["ftp_url"] = self.ftp_url
+        if self._ca_file is not None:
+            info["ca_file"] = str(self._ca_file)
+        return info
 
     @property
     def store(self) -> Store:

@@ -62,7 +62,8 @@ def serve(
             dir_okay=False,
             help="Write the connection details as JSON to this file once the server "
             "accepts connections (keys url, username, password, "
-            "host_key_fingerprint, known_hosts_line); removed on stop.",
+            "host_key_fingerprint, known_hosts_line, and with --ftp-port ftp_url, "
+            "with --ftps ca_file); removed on stop.",
         ),
     ] = None,
     password_env: Annotated[
@@ -91,17 +92,38 @@ def serve(
             "unchanged before it is processed.",
         ),
     ] = DEFAULT_SETTLE_SECONDS,
+    ftp_port: Annotated[
+        int | None,
+        typer.Option(
+            "--ftp-port",
+            min=0,
+            max=65535,
+            help="Also serve the deposit over FTP on this TCP port, with the same "
+            "users and access rules; 0 picks a free one.",
+        ),
+    ] = None,
+    ftps: Annotated[
+        bool,
+        typer.Option(
+            "--ftps",
+            help="Make the --ftp-port server FTPS (explicit TLS, required), with a "
+            "self-signed certificate in .fake-server/ that clients pass as their "
+            "CA file.",
+        ),
+    ] = False,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every SFTP request on stderr.")
     ] = False,
 ) -> None:
-    """Serve a fake deposit over SFTP until SIGINT or SIGTERM.
+    """Serve a fake deposit over SFTP, and FTP or FTPS if asked, until SIGINT or SIGTERM.
 
     Prints the URL, user, password and host key fingerprint on stdout; logs go
     to stderr.
     """
     _configure_logging(verbose)
     password = _password_from(password_env)
+    if ftps and ftp_port is None:
+        _fail("--ftps needs --ftp-port; add --ftp-port 0 for a free port", code=2)
 
     # Imported here so that `--help` and other commands stay fast.
     from fake_server.server import FakeServer
@@ -116,6 +138,8 @@ def serve(
                 settle_seconds=settle,
                 processing_delay=processing_delay,
                 password=password,
+                ftp_port=ftp_port,
+                ftps=ftps,
             )
             server.start()
         except ConfigurationError as error:
@@ -150,6 +174,8 @@ def _configure_logging(verbose: bool) -> None:
     if not verbose:
         # paramiko logs each client's SSH version and login at INFO level.
         logging.getLogger("paramiko").setLevel(logging.WARNING)
+        # pyftpdlib logs every FTP command at INFO level.
+        logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
 
 
 def _password_from(variable: str | None) -> str | None:
@@ -174,6 +200,10 @@ def _announce(info: dict[str, str | None], ready_file: Path | None) -> None:
         f"host key fingerprint: {info['host_key_fingerprint']}",
         f"known_hosts line: {info['known_hosts_line']}",
     ]
+    if "ftp_url" in info:
+        lines.append(f"FTP url: {info['ftp_url']}")
+    if "ca_file" in info:
+        lines.append(f"FTPS CA file: {info['ca_file']}")
     typer.echo("\n".join(lines))
     sys.stdout.flush()
     if ready_file is not None:

@@ -10,15 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import paramiko
 import pytest
 from pyftpdlib.handlers import FTPHandler
 
 from digitaleo_client.config import ConnectionSettings
 from digitaleo_client.transport import open_transport
 from fake_server.ftp import FTPFrontEnd
+from fake_server.sftp import Account, SessionRegistry
+from fake_server.ssh import SSHListener, known_hosts_line, load_or_create_host_key
 from fake_server.tls import CertificateFiles, ensure_certificate
 from tests.sshd import OpenSSHServer, sshd_missing_reason
 from tests.transport.deposits import (
+    PASSWORD,
+    USER,
     ListOnlyFTPHandler,
     Remote,
     accept_test_user,
@@ -86,7 +91,47 @@ def openssh_settings(
     )
 
 
-TRANSPORT_KINDS = ["local", "ftp", "ftps", "ftp-list", "sftp-openssh"]
+@pytest.fixture(scope="session")
+def sftp_host_key(tmp_path_factory: pytest.TempPathFactory) -> paramiko.PKey:
+    return load_or_create_host_key(tmp_path_factory.mktemp("sftp-state"))
+
+
+@pytest.fixture
+def sftp_front_end(
+    tmp_path: Path, sftp_host_key: paramiko.PKey
+) -> Iterator[Callable[[list[Path]], ConnectionSettings]]:
+    """Start the fake server's SFTP front end, without its processor, on a deposit.
+
+    Finished uploads are appended to the list given to the starter instead
+    of being processed, so the tests see the files stay where they landed.
+    """
+    listeners: list[SSHListener] = []
+
+    def start(submitted: list[Path]) -> ConnectionSettings:
+        root = make_deposit(tmp_path / "deposit").resolve()
+        host_key = sftp_host_key
+        accounts = {USER: Account(USER, PASSWORD)}
+        registry = SessionRegistry(root, accounts, submitted.append)
+        listener = SSHListener("127.0.0.1", 0, host_key, registry)
+        listener.start(timeout=10)
+        listeners.append(listener)
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(
+            known_hosts_line("127.0.0.1", listener.port, host_key) + "\n"
+        )
+        return ConnectionSettings(
+            url=f"sftp://{USER}@127.0.0.1:{listener.port}",
+            password=PASSWORD,
+            known_hosts=known_hosts,
+            connect_timeout=5.0,
+        )
+
+    yield start
+    for listener in listeners:
+        listener.stop()
+
+
+TRANSPORT_KINDS = ["local", "ftp", "ftps", "ftp-list", "sftp-fake", "sftp-openssh"]
 
 
 @pytest.fixture(params=TRANSPORT_KINDS)
@@ -98,7 +143,11 @@ def remote(
 ) -> Iterator[Remote]:
     kind: str = request.param
     submitted: list[Path] = []
-    if kind in ("local", "sftp-openssh"):
+    if kind == "sftp-fake":
+        settings = request.getfixturevalue("sftp_front_end")(submitted)
+        root = tmp_path / "deposit"
+        enforced = True
+    elif kind in ("local", "sftp-openssh"):
         root = make_deposit(tmp_path / "deposit")
         if kind == "local":
             settings = ConnectionSettings(url=f"file://{root}")
