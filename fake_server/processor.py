@@ -186,6 +186,7 @@ class Processor:
                 context = FileContext(self.config.account, book, DEFAULT_ACCOUNT)
                 table = open_table(deposit.on_path, self.config.account, stack)
                 self._handler(deposit.folder, list_name)(table, context)
+                book.flush()
                 self.store.finish_file(
                     connection,
                     file_id,

@@ -17,6 +17,10 @@ CANONICAL_COLUMNS: dict[str, str] = {
     columns.TELEPHONE_FIXE: "phone",
 }
 
+# Rows buffered before one executemany: enough to amortise the call while
+# the buffer stays a few megabytes.
+_BATCH_ROWS = 5_000
+
 # Separates the parts of a key made of several columns. No value contains it.
 _KEY_SEPARATOR = "\x1f"
 
@@ -63,14 +67,43 @@ class StoredContact:
 
 
 class ContactBook:
-    """Reads and writes contacts, opt-outs and suppressions on one connection."""
+    """Reads and writes contacts, opt-outs and suppressions on one connection.
+
+    New contacts and memberships are buffered and written in batches, which
+    makes large imports several times faster than one INSERT per row. Every
+    other method writes the buffers first, so reads always see them; call
+    `flush` before committing.
+    """
 
     def __init__(self, connection: sqlite3.Connection, now: float) -> None:
         self.connection = connection
         self.now = now
+        self._next_id: int | None = None
+        self._new_contacts: list[tuple[object, ...]] = []
+        self._new_keys: set[tuple[str, str]] = set()
+        self._new_members: list[tuple[int, int]] = []
+
+    def flush(self) -> None:
+        """Write the buffered contacts and memberships."""
+        if self._new_contacts:
+            self.connection.executemany(
+                "INSERT INTO contacts (id, account, fields, email, mobile, phone,"
+                " dedup_key, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                self._new_contacts,
+            )
+            self._new_contacts.clear()
+            self._new_keys.clear()
+        if self._new_members:
+            self.connection.executemany(
+                "INSERT OR IGNORE INTO memberships (list_id, contact_id) VALUES (?, ?)",
+                self._new_members,
+            )
+            self._new_members.clear()
 
     def find(self, account: str, key: str) -> StoredContact | None:
         """Return the first contact of `account` whose dedup key is `key`, or None."""
+        if (account, key) in self._new_keys:
+            self.flush()
         row = self.connection.execute(
             "SELECT id, fields, email, mobile, phone FROM contacts"
             " WHERE account = ? AND dedup_key = ? ORDER BY id LIMIT 1",
@@ -83,6 +116,7 @@ class ContactBook:
 
     def find_all(self, account: str, key: str) -> list[int]:
         """Return the ids of every contact of `account` whose dedup key is `key`."""
+        self.flush()
         rows = self.connection.execute(
             "SELECT id FROM contacts WHERE account = ? AND dedup_key = ? ORDER BY id",
             (account, key),
@@ -96,26 +130,34 @@ class ContactBook:
         canonical: dict[str, str],
         key: str | None,
     ) -> int:
-        """Insert a contact and return its id."""
-        cursor = self.connection.execute(
-            "INSERT INTO contacts (account, fields, email, mobile, phone, dedup_key,"
-            " created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                account,
-                json.dumps(fields, ensure_ascii=False),
-                *_means(canonical),
-                key,
-                self.now,
-                self.now,
-            ),
+        """Add a contact to the write buffer and return the id it will have."""
+        if self._next_id is None:
+            row = self.connection.execute("SELECT MAX(id) FROM contacts").fetchone()
+            self._next_id = (row[0] or 0) + 1
+        contact_id = self._next_id
+        self._next_id += 1
+        fields_json = json.dumps(fields, ensure_ascii=False)
+        means = _means(canonical)
+        self._new_contacts.append(
+            (contact_id, account, fields_json, *means, key, self.now, self.now)
         )
-        assert cursor.lastrowid is not None
-        return cursor.lastrowid
+        if key is not None:
+            self._new_keys.add((account, key))
+        if len(self._new_contacts) >= _BATCH_ROWS:
+            self.flush()
+        return contact_id
+
+    def add_member(self, list_id: int, contact_id: int) -> None:
+        """Add a membership to the write buffer; an existing one is kept as is."""
+        self._new_members.append((list_id, contact_id))
+        if len(self._new_members) >= _BATCH_ROWS:
+            self.flush()
 
     def update(
         self, contact_id: int, fields: dict[str, str], canonical: dict[str, str]
     ) -> None:
         """Replace a contact's fields and canonical means of contact."""
+        self.flush()
         self.connection.execute(
             "UPDATE contacts SET fields = ?, email = ?, mobile = ?, phone = ?, updated_at = ?"
             " WHERE id = ?",
@@ -129,6 +171,7 @@ class ContactBook:
 
     def matching(self, account: str, column: str, value: str) -> list[int]:
         """Return the ids of `account`'s contacts whose means `column` is `value`."""
+        self.flush()
         store_column = CANONICAL_COLUMNS[column]
         rows = self.connection.execute(
             f"SELECT id FROM contacts WHERE account = ? AND {store_column} = ? ORDER BY id",
@@ -138,6 +181,7 @@ class ContactBook:
 
     def delete(self, contact_id: int) -> None:
         """Remove a contact with its memberships and opt-outs."""
+        self.flush()
         for statement in (
             "DELETE FROM memberships WHERE contact_id = ?",
             "DELETE FROM optouts WHERE contact_id = ?",
@@ -147,6 +191,7 @@ class ContactBook:
 
     def opt_out(self, contact_id: int, media: Media) -> bool:
         """Opt a contact out of `media`; return False if it already was."""
+        self.flush()
         cursor = self.connection.execute(
             "INSERT OR IGNORE INTO optouts (contact_id, media) VALUES (?, ?)",
             (contact_id, media.value),
@@ -155,6 +200,7 @@ class ContactBook:
 
     def opt_in(self, contact_id: int, media: Media) -> bool:
         """Opt a contact back in to `media`; return False if it was not opted out."""
+        self.flush()
         cursor = self.connection.execute(
             "DELETE FROM optouts WHERE contact_id = ? AND media = ?",
             (contact_id, media.value),
@@ -163,6 +209,7 @@ class ContactBook:
 
     def suppressions(self, account: str) -> set[tuple[str, str]]:
         """Return the suppressed `(media, canonical value)` pairs of `account`."""
+        self.flush()
         rows = self.connection.execute(
             "SELECT media, value FROM suppressions WHERE account = ?", (account,)
         )
@@ -170,6 +217,7 @@ class ContactBook:
 
     def suppress(self, account: str, media: Media, value: str) -> bool:
         """Record a means of contact as opted out of `media`; False if it already was."""
+        self.flush()
         cursor = self.connection.execute(
             'INSERT OR IGNORE INTO suppressions (account, media, "column", value)'
             " VALUES (?, ?, ?, ?)",
@@ -179,6 +227,7 @@ class ContactBook:
 
     def lift(self, account: str, media: Media, value: str) -> bool:
         """Remove a suppression; return False if there was none."""
+        self.flush()
         cursor = self.connection.execute(
             "DELETE FROM suppressions WHERE account = ? AND media = ? AND value = ?",
             (account, media.value, value),
@@ -187,6 +236,7 @@ class ContactBook:
 
     def recompute_keys(self, criterion: Dedup) -> int:
         """Recompute every contact's dedup key under `criterion`; return the count."""
+        self.flush()
         rows = self.connection.execute(
             "SELECT id, fields, email, mobile, phone FROM contacts"
         ).fetchall()

@@ -40,12 +40,10 @@ class ListTarget:
 
     def add(self, account: str, contact_id: int) -> None:
         """Make a contact a member of `account`'s list."""
-        self.context.book.connection.execute(
-            "INSERT OR IGNORE INTO memberships (list_id, contact_id) VALUES (?, ?)",
-            (self.list_id(account), contact_id),
-        )
+        self.context.book.add_member(self.list_id(account), contact_id)
 
     def _open(self, account: str) -> int:
+        self.context.book.flush()
         connection = self.context.book.connection
         if self.mode is not ImportMode.CREATE:
             row = connection.execute(
