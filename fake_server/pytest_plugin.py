@@ -39,7 +39,7 @@ def digitaleo_fake_server(
     """Start a fake deposit for one test and stop it afterwards.
 
     The server offers `url`, `username`, `password`, `known_hosts_line`,
-    `known_hosts_path`, `config`, `store` and `processor`.
+    `known_hosts_path`, `config`, `store`, `processor` and `reporting`.
     """
     # Imported here so that test suites that never use the fixture do not pay
     # for importing paramiko and the processor.

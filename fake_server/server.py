@@ -24,6 +24,7 @@ from fake_server.clock import Clock, SystemClock
 from fake_server.config import ServerConfig, load_server_config
 from fake_server.ftp import FTPFrontEnd
 from fake_server.processor import Processor
+from fake_server.reporting import Reporting, ReportSchedule
 from fake_server.sftp import Account, OpenUploads, SessionRegistry
 from fake_server.ssh import SSHListener, known_hosts_line, load_or_create_host_key
 from fake_server.store import STATE_DIR, Store
@@ -57,6 +58,8 @@ class FakeServer:
     `ftp_port` also serves the deposit over FTP on that port (0 picks a free
     one), with the same users and access rules; `ftps` makes it FTPS with a
     self-signed certificate for `host`, written under the state folder.
+    `report_interval` is the number of real seconds between two writes of
+    today's report zips; None writes them only when `reporting` is asked.
 
     Use it as a context manager, or call start() and stop(). A server starts
     once; create a new one, on the same root if you like, to serve again.
@@ -76,6 +79,7 @@ class FakeServer:
         ready_timeout: float = 10.0,
         ftp_port: int | None = None,
         ftps: bool = False,
+        report_interval: float | None = None,
     ) -> None:
         self.root = Path(root).absolute()
         if isinstance(config, ServerConfig):
@@ -88,6 +92,9 @@ class FakeServer:
         self._settle_seconds = settle_seconds
         self._processing_delay = processing_delay
         self._ready_timeout = ready_timeout
+        self._report_interval = report_interval
+        self._reporting: Reporting | None = None
+        self._report_schedule: ReportSchedule | None = None
         self._state = _State.NEW
         self._store: Store | None = None
         self._processor: Processor | None = None
@@ -137,6 +144,10 @@ class FakeServer:
             is_open_for_writing=open_uploads.contains,
         )
         self._processor.ensure_layout()
+        self._reporting = Reporting(real_root, self._store, self.clock)
+        if self._report_interval is not None:
+            self._report_schedule = ReportSchedule(self._reporting, self._report_interval)
+            self._report_schedule.start()
         self._host_key = load_or_create_host_key(real_root / STATE_DIR)
         self._processor.start()
 
@@ -190,6 +201,8 @@ class FakeServer:
             self._listener.stop()
         if self._processor is not None:
             self._processor.stop()
+        if self._report_schedule is not None:
+            self._report_schedule.stop()
         if self._store is not None:
             self._store.close()
         logger.info("fake deposit on %s stopped", self.root)
@@ -312,6 +325,13 @@ class FakeServer:
         self._check_running()
         assert self._store is not None
         return self._store
+
+    @property
+    def reporting(self) -> Reporting:
+        """Campaigns and report zips: record events, write the day's zips."""
+        self._check_running()
+        assert self._reporting is not None
+        return self._reporting
 
     @property
     def processor(self) -> Processor:

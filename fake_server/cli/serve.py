@@ -25,6 +25,10 @@ logger = logging.getLogger(__name__)
 # unchanged before it is processed, when --settle is not given.
 DEFAULT_SETTLE_SECONDS = 2.0
 
+# Seconds between two writes of today's report zips, when --report-interval
+# is not given.
+DEFAULT_REPORT_INTERVAL = 300.0
+
 _STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
 
@@ -111,6 +115,15 @@ def serve(
             "CA file.",
         ),
     ] = False,
+    report_interval: Annotated[
+        float,
+        typer.Option(
+            "--report-interval",
+            min=0.0,
+            help="Seconds between two writes of today's report zips under "
+            "reporting/; 0 writes them only with the `report` command.",
+        ),
+    ] = DEFAULT_REPORT_INTERVAL,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every SFTP request on stderr.")
     ] = False,
@@ -140,6 +153,7 @@ def serve(
                 password=password,
                 ftp_port=ftp_port,
                 ftps=ftps,
+                report_interval=report_interval or None,
             )
             server.start()
         except ConfigurationError as error:

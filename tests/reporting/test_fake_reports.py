@@ -11,6 +11,7 @@ from fake_contacts import add_contacts
 
 from fake_server.clock import ManualClock
 from fake_server.reporting import CampaignError, Reporting, server_file_name
+from fake_server.server import FakeServer
 from fake_server.store import Store
 
 # 2026-11-02 10:00 in Paris (UTC+1 in November).
@@ -196,3 +197,14 @@ def test_campaign_request_rejected(
 
 def test_server_file_name_keeps_awkward_characters() -> None:
     assert server_file_name("Été #1: a/b\\c\td") == "Été #1: a_b_c_d"
+
+
+def test_server_writes_reports_on_schedule(tmp_path: Path, wait_until) -> None:
+    clock = ManualClock(START)
+    daily = tmp_path / "deposit" / "reporting" / "2026-11-02" / "2026-11-02_Daily.zip"
+
+    with FakeServer(tmp_path / "deposit", clock=clock, report_interval=0.05):
+        # The schedule runs in another thread, in real seconds.
+        wait_until(daily.exists)
+
+    assert daily.is_file()
