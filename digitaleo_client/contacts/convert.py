@@ -108,6 +108,14 @@ def build_deposit(
     quotes) and ConfigurationError for invalid options.
     """
     options = options or ConvertOptions()
+    base_name = _base_name(source, options)
+    if out_dir.resolve() == source.resolve().parent and source.name.startswith(
+        f"{base_name}."
+    ):
+        raise ConfigurationError(
+            f"writing the parts of {source} to {out_dir} would overwrite it; "
+            "choose another output folder or part name"
+        )
     out_dir.mkdir(parents=True, exist_ok=True)
     return _run(source, account, options, progress, settings_origin, out_dir)
 

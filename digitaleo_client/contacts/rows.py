@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import operator
+from collections.abc import Callable, Sequence
 from functools import lru_cache
+
+import phonenumbers
 
 from digitaleo_client.contacts import columns
 from digitaleo_client.contacts.account import AccountSettings
 from digitaleo_client.contacts.headers import ColumnPlan
-from digitaleo_client.contacts.latin1 import Unencodable, fit_latin1, is_latin1
+from digitaleo_client.contacts.latin1 import Unencodable, fit_latin1
 from digitaleo_client.contacts.repair import Repair, repair_date, repair_phone
 from digitaleo_client.contacts.report import Change, ConversionReport, Problem
 from digitaleo_client.contacts.validation import (
@@ -27,6 +31,23 @@ _NEWLINES = str.maketrans({"\r": " ", "\n": " "})
 
 _cached_repair_phone = lru_cache(maxsize=65536)(repair_phone)
 _cached_repair_date = lru_cache(maxsize=65536)(repair_date)
+
+
+def _picker(indexes: list[int]) -> Callable[[list[str]], Sequence[str]]:
+    """Return a function that takes the fields at `indexes` from a row, in order."""
+    if len(indexes) == 1:
+        only = indexes[0]
+        return lambda row: (row[only],)
+    return operator.itemgetter(*indexes)
+
+
+def _plain_latin1(text: str) -> bool:
+    """Tell whether `text` fits ISO-8859-1 and holds no non-breaking space."""
+    try:
+        text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return False
+    return "\xa0" not in text
 
 
 def output_columns(
@@ -70,24 +91,24 @@ class RowConverter:
         position = {
             column: index for index, column in enumerate(plan.sources) if column
         }
-        # Export index of each written column; None for the --dispatch constant.
-        self._indexes = [position.get(column) for column in self.columns]
+        # Export index of each written column; the --dispatch constant, if
+        # any, is the last written column and has none.
+        indexes = [position[column] for column in self.columns if column in position]
+        self._pick = _picker(indexes)
         self._width = len(plan.sources)
         self._dispatch = dispatch
         self._country = account.country
+        metadata = phonenumbers.PhoneMetadata.metadata_for_region(account.country)
+        self._national_prefix = (metadata.national_prefix if metadata else None) or "+"
         self._validator = ContactValidator(account)
         self._report = report
         self._policy = policy
         self._blank_invalid = blank_invalid
-        self._repairs = [self._repairer(column) for column in self.columns]
-
-    @staticmethod
-    def _repairer(column: str) -> str | None:
-        if column in PHONE_COLUMNS:
-            return "phone"
-        if column == columns.DATE_DE_NAISSANCE:
-            return "date"
-        return None
+        self._repair_slots = [
+            (index, column in PHONE_COLUMNS)
+            for index, column in enumerate(self.columns)
+            if column in PHONE_COLUMNS or column == columns.DATE_DE_NAISSANCE
+        ]
 
     def convert(self, number: int, row: list[str]) -> list[str] | None:
         """Return the deposit values of export row `number`, or None if rejected."""
@@ -98,18 +119,17 @@ class RowConverter:
             )
             self._reject(number, "", "", reason, WRONG_FIELD_COUNT)
             return None
-        values = [
-            row[index].strip() if index is not None else self._dispatch or ""
-            for index in self._indexes
-        ]
+        values = list(map(str.strip, self._pick(row)))
+        if self._dispatch is not None:
+            values.append(self._dispatch)
 
         joined = "".join(values)
         if "\n" in joined or "\r" in joined:
             self._replace_newlines(number, values)
         fits = True
-        if not is_latin1(joined) or "\xa0" in joined:
+        if not joined.isascii() and not _plain_latin1(joined):
             fits = self._fit_latin1(number, values)
-        invalid = self._repair(number, values)
+        invalid = self._repair(number, values) if self._repair_slots else {}
 
         verdict = self._validator.check(dict(zip(self.columns, values, strict=True)))
         for value in verdict.invalid_values:
@@ -176,12 +196,14 @@ class RowConverter:
     def _repair(self, number: int, values: list[str]) -> dict[str, str]:
         """Repair phones and dates in place; return column -> reason for the unrepairable."""
         invalid: dict[str, str] = {}
-        for index, kind in enumerate(self._repairs):
+        for index, is_phone in self._repair_slots:
             value = values[index]
-            if kind is None or not value:
+            if not value:
                 continue
             repair: Repair | None
-            if kind == "phone":
+            if is_phone:
+                if not self._maybe_damaged_phone(value):
+                    continue
                 repair = _cached_repair_phone(value, self._country)
             else:
                 repair = _cached_repair_date(value)
@@ -198,6 +220,18 @@ class RowConverter:
                     Problem(number, column, value, repair.why)
                 )
         return invalid
+
+    def _maybe_damaged_phone(self, value: str) -> bool:
+        """Tell cheaply whether repair_phone could change `value`.
+
+        It changes only digits without the national prefix, scientific
+        notation and numbers with a decimal part such as `612345678.0`.
+        """
+        if value.isdigit():
+            return not value.startswith(self._national_prefix)
+        if "E" in value or "e" in value:
+            return True
+        return value.endswith("0") and ("." in value or "," in value)
 
     def _reject_verdict(
         self,

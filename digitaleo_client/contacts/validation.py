@@ -27,6 +27,7 @@ from phonenumbers import PhoneNumberType
 
 from digitaleo_client.contacts import columns
 from digitaleo_client.contacts.account import AccountSettings, InvalidValues
+from digitaleo_client.contacts.fastpaths import is_simple_valid_email, phone_plan
 
 _CACHE_SIZE = 65536
 
@@ -85,9 +86,16 @@ class ContactVerdict:
         return REJECT_REASON_TEXT[self.reject_reason]
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
 def canonical_email(value: str) -> str | None:
     """Return the e-mail in canonical form (lower case), or None if invalid."""
+    if is_simple_valid_email(value):
+        return value.lower()
+    return library_canonical_email(value)
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def library_canonical_email(value: str) -> str | None:
+    """Return canonical_email's verdict from email-validator alone, without shortcuts."""
     try:
         email_validator.validate_email(value, check_deliverability=False)
     except email_validator.EmailNotValidError:
@@ -122,13 +130,25 @@ def _phone_readings(value: str, country: str) -> list[phonenumbers.PhoneNumber]:
     return readings
 
 
-@lru_cache(maxsize=_CACHE_SIZE)
 def canonical_phone(value: str, country: str, mobile: bool) -> str | None:
     """Return a valid phone number in E.164, or None if invalid.
 
     `value` is read in `country`'s national form first, then as an
     international number. With `mobile`, the number must be of a mobile type.
     """
+    plan = phone_plan(country)
+    national = plan.national_number(value) if plan is not None else None
+    if plan is None or national is None:
+        return library_canonical_phone(value, country, mobile)
+    kind = plan.number_type(national)
+    if kind is None or (mobile and kind != "mobile"):
+        return None
+    return f"+{plan.country_code}{national}"
+
+
+@lru_cache(maxsize=_CACHE_SIZE)
+def library_canonical_phone(value: str, country: str, mobile: bool) -> str | None:
+    """Return canonical_phone's verdict from phonenumbers alone, without shortcuts."""
     for number in _phone_readings(value, country):
         if not phonenumbers.is_valid_number(number):
             continue
