@@ -3,7 +3,7 @@
     python3 suppression_list.py suppressions.csv [--since 2026-11-01]
 
 Run it after `digitaleo reports pull`. Each line names the media the contact
-opted out of and its means of contact; a contact who opted out twice from
+opted out of and its means of contact. A contact who opted out twice from
 the same media appears once. The file is UTF-8 and comma-separated, and it
 is replaced only once complete.
 """

@@ -7,7 +7,7 @@ Campaign events live in two tables of the store's SQLite file:
   `media`, `event`, `contact_id`, `fields` (JSON copy of the contact's
   values when the event happened), `at` (POSIX seconds).
 
-Reports follow the published layout: `reporting/<day>/` holds one
+Reports follow the published layout: `reporting/<day>/` contains one
 `<day>_<campaignId>_<campaignName>.zip` per campaign with events that day,
 and `<day>_Daily.zip` with every event of the day. Each zip holds one
 `<MEDIA>_<event>.csv` per media and event present, in the deposit's CSV
@@ -131,13 +131,13 @@ class Reporting:
     ) -> Campaign:
         """Record events of a campaign for contacts of the store, on `day`.
 
-        For each media, the first contacts by id that have its means of
-        contact and are not opted out of it get the events: `opened` of them
-        open, `clicked` click and `optout` opt out, the counts being taken
-        from the start of the same list. Opt-outs also opt the contact out
-        of that media in the store. `campaign_id` None picks the next free
-        id; an existing id adds events to that campaign. `day` None means
-        today in Europe/Paris by the server's clock.
+        For each media, the candidates are the contacts that have its means
+        of contact and are not opted out of it, in id order. The first
+        `opened` candidates open, the first `clicked` click and the first
+        `optout` opt out, and the store opts those out of that media.
+        `campaign_id` None picks the next free id, and an existing id adds
+        events to that campaign. `day` None means today in Europe/Paris by
+        the server's clock.
 
         Raises CampaignError for an empty name, a negative count, an unknown
         media, an id used by a campaign of another name, or a count larger
@@ -333,7 +333,7 @@ def _is_day(name: str) -> bool:
 
 
 def _write_zip(path: Path, day: str, events: Iterable[_EventRow]) -> Path:
-    """Write the zip at `path` atomically, unless it already holds the same bytes."""
+    """Write the zip at `path` atomically, unless it already contains the same bytes."""
     data = _zip_bytes(day, events)
     if path.exists() and path.read_bytes() == data:
         return path
@@ -348,7 +348,7 @@ def _zip_bytes(day: str, events: Iterable[_EventRow]) -> bytes:
     for event in events:
         by_file.setdefault(f"{event.media}_{event.event}.csv", []).append(event.fields)
 
-    # Entries carry midnight of the day in Paris, so equal content gives equal bytes.
+    # Entries are dated midnight of the day, so equal content gives equal bytes.
     stamp = datetime.datetime.fromisoformat(day).timetuple()[:6]
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:

@@ -136,8 +136,8 @@ def list_reports(common: CommonOptions, journal_path: JournalOption = None) -> N
     stdout_console.print(_days_table(days))
     if leaving:
         stderr_console.print(
-            f"warning: {', '.join(leaving)} leave the server with the next day's reports "
-            "and were never fully pulled; run `digitaleo reports pull` now",
+            f"warning: the reports of {', '.join(leaving)} leave the server with the next day's "
+            "reports and were never fully pulled; run `digitaleo reports pull` now",
             markup=False,
         )
 
@@ -360,7 +360,7 @@ def summary(
 ) -> None:
     """Count each event per media, per day and campaign, with bars to compare them.
 
-    Opt-out rows are drawn in red so a spike of unsubscribes stands out.
+    Opt-out rows are drawn in red so a spike of unsubscribes is easy to spot.
     """
     since = _checked_day(common, since)
     with command_errors(common), _open_journal(journal_path) as journal:

@@ -50,7 +50,8 @@ def campaign(
     optout: Annotated[
         int,
         typer.Option(
-            min=0, help="Contacts who opted out, per media; they are opted out."
+            min=0,
+            help="Contacts who opted out, per media; the store opts them out of it.",
         ),
     ] = 0,
     day: Annotated[str | None, typer.Option("--day", help=_DAY_HELP)] = None,

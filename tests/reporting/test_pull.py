@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -311,3 +312,16 @@ def test_list_days_flags_leaving(deposit: Deposit) -> None:
         True,
         True,
     ]
+
+
+def test_removed_folder_pulled_again(deposit: Deposit) -> None:
+    two_days_of_campaigns(deposit)
+    deposit.pull()
+    shutil.rmtree(deposit.dest / "2026-11-03" / "43_SMS_flash")
+
+    result = deposit.pull()
+
+    assert [pulled.remote_path for pulled in result.pulled] == [
+        "reporting/2026-11-03/2026-11-03_43_SMS_flash.zip",
+    ]
+    assert (deposit.dest / "2026-11-03" / "43_SMS_flash" / "SMS_optout.csv").is_file()

@@ -219,3 +219,19 @@ def test_since_invalid_exits_2(deposit: Deposit) -> None:
 
     assert result.exit_code == 2
     assert "--since '02/11/2026' is not a date; write it as YYYY-MM-DD" in result.stderr
+
+
+def test_list_table_warns_leaving(deposit: Deposit) -> None:
+    for _ in range(6):
+        deposit.clock.advance(DAY)
+        deposit.reporting.write_reports()
+
+    result = deposit.run("reports", "list")
+
+    assert result.exit_code == 0, result.output
+    assert "2026-11-02 (leaves next)" in result.stdout
+    assert "2026-11-02_5_Noël #1.zip" in result.stdout
+    assert (
+        "warning: the reports of 2026-11-02 leave the server with the next day's "
+        "reports and were never fully pulled; run `digitaleo reports pull` now"
+    ) in " ".join(result.stderr.split())
