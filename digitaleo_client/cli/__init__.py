@@ -20,6 +20,7 @@ app = typer.Typer(
 # Command modules register themselves on import; add new ones here.
 from digitaleo_client.cli import check  # noqa: E402, F401
 from digitaleo_client.cli import convert  # noqa: E402, F401
+from digitaleo_client.cli import doctor  # noqa: E402, F401
 from digitaleo_client.cli import mode  # noqa: E402, F401
 from digitaleo_client.cli import push  # noqa: E402, F401
 from digitaleo_client.cli import reports  # noqa: E402, F401

@@ -73,6 +73,7 @@ class CommonOptions:
     known_hosts: Path | None = None
     accept_new: bool = False
     host_key_fingerprint: str | None = None
+    ca_file: Path | None = None
     connect_timeout: float | None = None
     profile: str | None = None
     verbose: int = 0
@@ -101,6 +102,7 @@ class CommonOptions:
             "known_hosts": str(self.known_hosts) if self.known_hosts else None,
             "accept_new": True if self.accept_new else None,
             "host_key_fingerprint": self.host_key_fingerprint,
+            "ca_file": str(self.ca_file) if self.ca_file else None,
             "connect_timeout": self.connect_timeout,
         }
         explicit = {key: (value, _SOURCES[key]) for key, value in given.items()}
@@ -123,6 +125,7 @@ class CommonOptions:
             )
         parsed = parse_url(url)
         key_file = resolved.get("key_file")
+        ca_file = resolved.get("ca_file")
         needs_password = parsed.scheme != "file" and key_file is None
         prompt = _prompt_password if needs_password and sys.stdin.isatty() else None
         password = resolve_password(resolved, prompt=prompt)
@@ -134,6 +137,7 @@ class CommonOptions:
             known_hosts=Path(resolved.get("known_hosts", str(DEFAULT_KNOWN_HOSTS))),
             accept_new_host_key=bool(resolved.get("accept_new", False)),
             host_key_fingerprint=resolved.get("host_key_fingerprint"),
+            ca_file=Path(ca_file).expanduser() if ca_file else None,
             connect_timeout=float(
                 resolved.get("connect_timeout", DEFAULT_CONNECT_TIMEOUT)
             ),
@@ -153,6 +157,7 @@ _SOURCES = {
     "known_hosts": "--known-hosts or DIGITALEO_KNOWN_HOSTS",
     "accept_new": "--accept-new",
     "host_key_fingerprint": "--host-key-fingerprint or DIGITALEO_HOST_KEY_FINGERPRINT",
+    "ca_file": "--ca-file or DIGITALEO_CA_FILE",
     "connect_timeout": "--connect-timeout or DIGITALEO_CONNECT_TIMEOUT",
 }
 
@@ -215,6 +220,16 @@ _CONNECTION_PARAMETERS = {
             envvar="DIGITALEO_HOST_KEY_FINGERPRINT",
             help="Accept only the SSH host key with this fingerprint (SHA256:...), "
             "instead of known_hosts.",
+            rich_help_panel=CONNECTION_PANEL,
+        ),
+    ],
+    "ca_file": Annotated[
+        Path | None,
+        typer.Option(
+            "--ca-file",
+            envvar="DIGITALEO_CA_FILE",
+            help="PEM file of the certificates that an ftps:// server's TLS "
+            "certificate is checked against (default: the system's CAs).",
             rich_help_panel=CONNECTION_PANEL,
         ),
     ],

@@ -85,6 +85,14 @@ class Transport(ABC):
     def display_url(self) -> str:
         """The deposit's URL without any secret, for messages and logs."""
 
+    @property
+    def server_identity(self) -> str | None:
+        """What identifies the server: its SSH host key or TLS certificate.
+
+        None when the protocol has none (plain FTP, a local folder).
+        """
+        return None
+
     # -- behaviour shared by every protocol ----------------------------------
 
     def upload(

@@ -12,6 +12,7 @@ servers without it. Names travel as UTF-8 (`OPTS UTF8 ON`).
 from __future__ import annotations
 
 import ftplib
+import hashlib
 import logging
 import posixpath
 import socket
@@ -148,6 +149,21 @@ class FTPTransport(Transport):
     @property
     def display_url(self) -> str:
         return self._url.display
+
+    @property
+    def server_identity(self) -> str | None:
+        """The TLS certificate's SHA-256 fingerprint in hex; None for plain FTP."""
+        sock = self._ftp.sock
+        if not isinstance(sock, ssl.SSLSocket):
+            return None
+        certificate = sock.getpeercert(binary_form=True)
+        if certificate is None:
+            return None
+        digest = hashlib.sha256(certificate).hexdigest().upper()
+        pairs = ":".join(
+            digest[index : index + 2] for index in range(0, len(digest), 2)
+        )
+        return f"TLS certificate SHA-256 {pairs}"
 
     # -- primitives ----------------------------------------------------------
 
@@ -433,10 +449,16 @@ def _connect_step(
 
 
 def _login(client: ftplib.FTP, url: ParsedUrl, settings: ConnectionSettings) -> None:
-    username = url.username or settings.username or "anonymous"
+    username = settings.username or url.username or "anonymous"
     try:
         client.login(username, settings.password or "")
     except ftplib.error_perm as error:
+        if any(word in _reply(error).lower() for word in ("tls", "ssl")):
+            raise DepositConnectionError(
+                f"{url.display} requires TLS before login ({_reply(error)}); "
+                f"use ftps://{url.host}:{url.port}{url.path}",
+                host=url.host,
+            ) from error
         raise AuthenticationFailed(
             f"{url.display} rejected the login of {username!r} ({_reply(error)}); "
             "check the user name and DIGITALEO_PASSWORD",

@@ -33,7 +33,7 @@ from digitaleo_client.errors import (
     TransferError,
 )
 from digitaleo_client.transport.base import ProgressCallback, RemoteEntry, Transport
-from digitaleo_client.transport.hostkeys import HostKeyChecker
+from digitaleo_client.transport.hostkeys import HostKeyChecker, fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -104,6 +104,12 @@ class SFTPTransport(Transport):
     @property
     def display_url(self) -> str:
         return self._url.display
+
+    @property
+    def server_identity(self) -> str:
+        """The host key's type and SHA256 fingerprint, `ssh-ed25519 SHA256:...`."""
+        key = self._ssh.get_remote_server_key()
+        return f"{key.get_name()} {fingerprint(key)}"
 
     def _remote(self, path: str) -> str:
         """Return the server path of a path relative to the deposit root."""
