@@ -186,7 +186,7 @@ class DigitaleoClient:
         Several parts keep the meaning of the mode: sync and create apply to
         the first part and the others are added to its list in add mode,
         after which the mode is restored. A part that ends in ko/ stops the
-        push; the result says which parts were sent.
+        push, and the result lists the parts sent.
 
         Returns the PushResult; check `result.ok`, or `result.rejected` for
         ko/. Raises ConfigurationError for bad arguments, ValidationError
@@ -253,7 +253,7 @@ class DigitaleoClient:
         return waiter.wait(upload, timeout)
 
     def locate(self, upload: Upload) -> Outcome | None:
-        """Return where `upload` stands now, or None while it moves between folders."""
+        """Return the current stage of `upload`, or None while it moves between folders."""
         return self._retried(
             retry.READ, lambda: locate(self.transport, upload), "locate upload"
         )
@@ -353,7 +353,7 @@ class DigitaleoClient:
     def _publish(self, partial: str, final: str) -> None:
         """Rename `partial` to `final`, unless an earlier attempt already did."""
         # The hidden file was written by this push, so its absence means the
-        # rename happened but its answer was lost with the connection.
+        # rename happened but its response was lost with the connection.
         if not self.transport.exists(partial):
             logger.info("%s was already renamed to %s", partial, final)
             return

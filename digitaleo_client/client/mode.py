@@ -52,9 +52,11 @@ def write_mode(transport: Transport, mode: ImportMode) -> ModeChange:
     """Leave exactly the dot-file of `mode` in `contacts/import/`.
 
     The new file is written before the others are removed. In between, the
-    deposit sees two modes and (by this project's settlement of that case)
+    deposit finds two modes and, as this project settles that case,
     sends import files to ko/ rather than using the wrong mode.
     """
+    # NOTE: what the real deposit does with a file processed in that window
+    # is not published.
     present = modes_present(transport)
     previous: ImportMode | None
     if len(present) > 1:

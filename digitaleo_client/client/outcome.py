@@ -62,7 +62,7 @@ class StageChange:
 
 @dataclass(frozen=True)
 class Outcome:
-    """Where an uploaded file stands: in/, on/, ok/ or ko/, and since when.
+    """Stage of an uploaded file (in/, on/, ok/ or ko/), with its timestamps.
 
     `picked_up_at` is the server's own timestamp from the processed name's
     prefix (the server clock may differ from ours); `uploaded_at` and
@@ -140,7 +140,7 @@ class ModeChange:
 
 @dataclass
 class PushResult:
-    """What a push did: the import mode used, the parts sent and their outcomes.
+    """Result of a push: the import mode used, the parts sent and their outcomes.
 
     `mode` and `mode_change` are None for actions other than import.
     `conversion` is the converter's report as a dict, None when the file

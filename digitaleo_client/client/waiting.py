@@ -90,7 +90,7 @@ def processed_names(transport: Transport, folder: ActionFolder, name: str) -> se
 
 
 def locate(transport: Transport, upload: Upload) -> Outcome | None:
-    """Find where the upload stands now; None while it moves between folders."""
+    """Find the current stage of the upload, or None while it moves between folders."""
     folder = upload.folder
     if transport.exists(upload.remote_path):
         return _outcome(upload, Stage.IN, upload.remote_path)
