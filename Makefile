@@ -8,19 +8,23 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
+# pip's build output goes to a log file, shown only when the install fails.
 install: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e .
+	$(BIN)/python -m pip install --quiet -e . > $(VENV)/install.log 2>&1 \
+		|| (cat $(VENV)/install.log; exit 1)
 
 install-test: $(BIN)/python
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' > $(VENV)/install.log 2>&1 \
+		|| (cat $(VENV)/install.log; exit 1)
 
 demo: install
 	$(BIN)/python examples/demo.py
 
 # The transport tests start Debian's OpenSSH sshd; they skip when it is missing.
 sshd:
-	@command -v /usr/sbin/sshd >/dev/null || apt-get install -y openssh-server \
-		|| (apt-get update && apt-get install -y openssh-server) \
+	@command -v /usr/sbin/sshd >/dev/null \
+		|| DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server \
+		|| (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q openssh-server) \
 		|| echo "openssh-server could not be installed: the sshd tests will be skipped" >&2
 
 test: install-test sshd
