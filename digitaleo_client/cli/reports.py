@@ -48,7 +48,6 @@ from digitaleo_client.reporting import (
     summarize,
 )
 from digitaleo_client.reporting.events import event_columns, report_sources
-from digitaleo_client.transport import open_transport
 from digitaleo_client.transport.base import ProgressCallback
 
 REPORTS_EXIT_CODES = (
@@ -119,10 +118,10 @@ def list_reports(common: CommonOptions, journal_path: JournalOption = None) -> N
     with command_errors(common):
         settings = common.connection_settings()
         with (
-            open_transport(settings) as transport,
             _open_journal(journal_path) as journal,
+            ReportPuller.connect(settings, journal) as puller,
         ):
-            days = ReportPuller(transport, journal).list_days()
+            days = puller.list_days()
 
     leaving = [day.day for day in days if day.leaving and not day.fully_pulled]
     document = {
@@ -208,18 +207,17 @@ def pull(
     with command_errors(common):
         settings = common.connection_settings()
         with (
-            open_transport(settings) as transport,
             _open_journal(journal_path) as journal,
+            ReportPuller.connect(settings, journal) as puller,
+            _download_progress(common) as (on_start, progress),
         ):
-            puller = ReportPuller(transport, journal)
-            with _download_progress(common) as (on_start, progress):
-                result = puller.pull(
-                    destination,
-                    since=since,
-                    campaign=campaign,
-                    on_start=on_start,
-                    progress=progress,
-                )
+            result = puller.pull(
+                destination,
+                since=since,
+                campaign=campaign,
+                on_start=on_start,
+                progress=progress,
+            )
 
     _report_pull(common, result, destination)
     if result.failed:
@@ -273,6 +271,7 @@ def _report_pull(common: CommonOptions, result: PullResult, destination: Path) -
             for report, error in result.failed
         ],
         "missing_days": result.missing_days,
+        "vanished": [report.name.remote_path for report in result.vanished],
         "bytes_received": result.bytes_received,
     }
     text = (

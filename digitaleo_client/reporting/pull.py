@@ -11,14 +11,24 @@ day folder on the server, never from the client's clock.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
+from typing import Self, TypeVar
 
+from digitaleo_client import retry
+from digitaleo_client.config import ConnectionSettings, parse_url
 from digitaleo_client.deposit import REPORTING_DIR, report_day_folder
-from digitaleo_client.errors import ReportError
+from digitaleo_client.errors import (
+    DepositConnectionError,
+    DigitaleoError,
+    RemoteNotFound,
+    ReportError,
+)
 from digitaleo_client.journal import Journal, PulledReport
 from digitaleo_client.reporting.archive import (
     DEFAULT_LIMITS,
@@ -32,9 +42,12 @@ from digitaleo_client.reporting.names import (
     is_day,
     parse_report_name,
 )
+from digitaleo_client.transport import open_transport
 from digitaleo_client.transport.base import ProgressCallback, Transport
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 # Number of day folders the deposit keeps: the newest day and the 6 before it.
 RETENTION_DAYS = 7
@@ -75,11 +88,16 @@ class ReportDay:
 
 @dataclass
 class PullResult:
-    """Outcome of one pull. `missing_days` are days never pulled that the server lost."""
+    """Outcome of one pull.
+
+    `missing_days` are days never pulled that the server lost, and
+    `vanished` the zips it removed between the listing and their download.
+    """
 
     pulled: list[PulledReport] = field(default_factory=list)
     unchanged: list[RemoteReport] = field(default_factory=list)
     failed: list[tuple[RemoteReport, ReportError]] = field(default_factory=list)
+    vanished: list[RemoteReport] = field(default_factory=list)
     missing_days: list[str] = field(default_factory=list)
     bytes_received: int = 0
 
@@ -87,7 +105,11 @@ class PullResult:
 class ReportPuller:
     """Lists and pulls the deposit's report zips, recording pulls in a journal.
 
-    `limits` bounds what a zip may unpack to.
+    `limits` bounds what a zip may unpack to. `reconnect` opens a new
+    connection after the current one dropped; with it, listing and
+    downloading are retried under `read_policy`, and without it (None) a
+    dropped connection ends the pull. Use it as a context manager to close
+    the connection it holds.
     """
 
     def __init__(
@@ -96,23 +118,104 @@ class ReportPuller:
         journal: Journal,
         *,
         limits: ExtractionLimits = DEFAULT_LIMITS,
+        reconnect: Callable[[], Transport] | None = None,
+        read_policy: retry.RetryPolicy = retry.READ,
     ) -> None:
-        self.transport = transport
+        self._transport: Transport | None = transport
         self.journal = journal
         self.limits = limits
+        self._reconnect = reconnect
+        self.read_policy = read_policy
+
+    @classmethod
+    def connect(
+        cls,
+        settings: ConnectionSettings,
+        journal: Journal,
+        *,
+        limits: ExtractionLimits = DEFAULT_LIMITS,
+        connect_policy: retry.RetryPolicy = retry.CONNECT,
+        read_policy: retry.RetryPolicy = retry.READ,
+    ) -> ReportPuller:
+        """Connect to the deposit, retrying under `connect_policy`, and reconnect after drops.
+
+        Raises DepositConnectionError when the attempts run out.
+        """
+        display = parse_url(settings.url).display
+
+        def open_connection() -> Transport:
+            return connect_policy.call(
+                lambda: open_transport(settings), f"connect to {display}"
+            )
+
+        return cls(
+            open_connection(),
+            journal,
+            limits=limits,
+            reconnect=open_connection,
+            read_policy=read_policy,
+        )
+
+    @property
+    def transport(self) -> Transport:
+        """The open connection, opened again after a drop."""
+        if self._transport is None:
+            assert self._reconnect is not None
+            self._transport = self._reconnect()
+        return self._transport
+
+    def close(self) -> None:
+        """Close the connection held now."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def _retried(self, operation: Callable[[Transport], T], description: str) -> T:
+        """Run `operation` on the connection, reconnecting and retrying after drops."""
+        if self._reconnect is None:
+            return operation(self.transport)
+
+        def attempt() -> T:
+            try:
+                return operation(self.transport)
+            except DepositConnectionError:
+                dropped, self._transport = self._transport, None
+                if dropped is not None:
+                    with contextlib.suppress(DigitaleoError, OSError):
+                        dropped.close()
+                raise
+
+        return self.read_policy.call(attempt, description)
 
     def remote_reports(self) -> dict[str, list[RemoteReport]]:
         """Return the report zips of each day folder on the server, days in order."""
+        entries = self._retried(
+            lambda transport: transport.list_or_empty(REPORTING_DIR),
+            f"list {REPORTING_DIR}",
+        )
         days = sorted(
-            entry.name
-            for entry in self.transport.list_or_empty(REPORTING_DIR)
-            if entry.is_dir and is_day(entry.name)
+            entry.name for entry in entries if entry.is_dir and is_day(entry.name)
         )
         return {day: self._day_reports(day) for day in days}
 
     def _day_reports(self, day: str) -> list[RemoteReport]:
+        folder = report_day_folder(day)
         reports = []
-        for entry in self.transport.list_or_empty(report_day_folder(day)):
+        entries = self._retried(
+            lambda transport: transport.list_or_empty(folder), f"list {folder}"
+        )
+        for entry in entries:
             if entry.is_dir or entry.name.startswith("."):
                 continue
             name = parse_report_name(day, entry.name)
@@ -211,9 +314,19 @@ class ReportPuller:
         day_folder = destination / report.name.day
         day_folder.mkdir(parents=True, exist_ok=True)
         zip_path = day_folder / f"{report.name.folder_name}.zip"
-        result.bytes_received += self.transport.download(
-            report.name.remote_path, zip_path, progress
-        )
+        remote_path = report.name.remote_path
+        try:
+            result.bytes_received += self._retried(
+                lambda transport: transport.download(remote_path, zip_path, progress),
+                f"download {remote_path}",
+            )
+        except RemoteNotFound:
+            # Retention may remove a day folder between the listing and the download.
+            logger.warning(
+                "%s left the server before it was downloaded", report.name.label
+            )
+            result.vanished.append(report)
+            return
         try:
             extract_report(zip_path, day_folder / report.name.folder_name, self.limits)
         except ReportError as error:

@@ -45,6 +45,9 @@ SMALL_REQUEST_SIZE = 32 * 1024
 LOCAL_READ_SIZE = 1024 * 1024
 # Requests in flight per transfer: 64 x 255 KiB stays well inside the window.
 MAX_REQUESTS_IN_FLIGHT = 64
+# paramiko (5.1) raises OSError with this message from a channel whose
+# connection has dropped.
+_CLOSED_SOCKET_MESSAGE = "Socket is closed"
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes128-ctr", "aes256-gcm@openssh.com")
 
 
@@ -248,6 +251,12 @@ class _ErrorTranslation:
             raise TransferError(
                 f"{self.display_url} did not answer in time for {self.path}; the "
                 "server or the network is slow: retry, or raise the operation timeout",
+                path=self.path,
+            ) from error
+        if isinstance(error, OSError) and str(error) == _CLOSED_SOCKET_MESSAGE:
+            raise DepositConnectionError(
+                f"connection to {self.display_url} lost during {self.path}; "
+                "retry the command",
                 path=self.path,
             ) from error
         if isinstance(error, OSError):

@@ -10,11 +10,18 @@ from pathlib import Path
 
 import pytest
 from fake_contacts import add_contacts
+from tcp_proxy import CuttableProxy
 
 from digitaleo_client.config import ConnectionSettings
-from digitaleo_client.errors import HostileReport
+from digitaleo_client.errors import DepositConnectionError, HostileReport
 from digitaleo_client.journal import Journal
-from digitaleo_client.reporting import ReportEvent, ReportPuller, iter_pulled_events
+from digitaleo_client.reporting import (
+    RemoteReport,
+    ReportEvent,
+    ReportPuller,
+    iter_pulled_events,
+)
+from digitaleo_client.retry import RetryPolicy
 from digitaleo_client.transport import open_transport
 from fake_server.clock import ManualClock
 from fake_server.server import FakeServer
@@ -325,3 +332,61 @@ def test_removed_folder_pulled_again(deposit: Deposit) -> None:
         "reporting/2026-11-03/2026-11-03_43_SMS_flash.zip",
     ]
     assert (deposit.dest / "2026-11-03" / "43_SMS_flash" / "SMS_optout.csv").is_file()
+
+
+def test_dropped_connection_reconnects(
+    deposit: Deposit, caplog: pytest.LogCaptureFixture
+) -> None:
+    two_days_of_campaigns(deposit)
+    no_sleep = RetryPolicy("read", sleep=lambda seconds: None)
+    cuts: list[str] = []
+
+    with CuttableProxy(deposit.server.port) as proxy:
+
+        def cut_first_download(report: RemoteReport) -> None:
+            if not cuts:
+                cuts.append(report.name.file_name)
+                proxy.cut()
+
+        settings = ConnectionSettings(
+            url=f"sftp://{deposit.server.username}@127.0.0.1:{proxy.port}",
+            password=deposit.server.password,
+            host_key_fingerprint=deposit.server.host_key_fingerprint,
+            connect_timeout=5.0,
+        )
+        with (
+            Journal(deposit.journal_path) as journal,
+            ReportPuller.connect(settings, journal, read_policy=no_sleep) as puller,
+            caplog.at_level(logging.WARNING),
+        ):
+            result = puller.pull(deposit.dest, on_start=cut_first_download)
+
+    assert cuts == ["2026-11-02_Daily.zip"]
+    assert len(result.pulled) == 5
+    assert (
+        "download reporting/2026-11-02/2026-11-02_Daily.zip failed (attempt 1 of 5"
+        in caplog.text
+    )
+
+
+def test_dropped_connection_without_reconnect(deposit: Deposit) -> None:
+    two_days_of_campaigns(deposit)
+
+    with CuttableProxy(deposit.server.port) as proxy:
+        settings = ConnectionSettings(
+            url=f"sftp://{deposit.server.username}@127.0.0.1:{proxy.port}",
+            password=deposit.server.password,
+            host_key_fingerprint=deposit.server.host_key_fingerprint,
+            connect_timeout=5.0,
+        )
+        with (
+            open_transport(settings) as transport,
+            Journal(deposit.journal_path) as journal,
+        ):
+            puller = ReportPuller(transport, journal)
+            with pytest.raises(DepositConnectionError) as raised:
+                puller.pull(deposit.dest, on_start=lambda report: proxy.cut())
+
+    assert "lost during reporting/2026-11-02/2026-11-02_Daily.zip" in str(raised.value)
+    with Journal(deposit.journal_path) as journal:
+        assert journal.pulled_reports() == []
