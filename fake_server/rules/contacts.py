@@ -21,6 +21,9 @@ CANONICAL_COLUMNS: dict[str, str] = {
 # the buffer stays a few megabytes.
 _BATCH_ROWS = 5_000
 
+# Contact fields as stored: JSON with accents kept as they are.
+_JSON = json.JSONEncoder(ensure_ascii=False)
+
 # Separates the parts of a key made of several columns. No value contains it.
 _KEY_SEPARATOR = "\x1f"
 
@@ -82,6 +85,10 @@ class ContactBook:
         self._new_contacts: list[tuple[object, ...]] = []
         self._new_keys: set[tuple[str, str]] = set()
         self._new_members: list[tuple[int, int]] = []
+        # Accounts without any contact when first looked up, and the keys
+        # of the contacts created since: together they spare a SELECT per row.
+        self._fresh_accounts: dict[str, bool] = {}
+        self._created_keys: set[tuple[str, str]] = set()
 
     def flush(self) -> None:
         """Write the buffered contacts and memberships."""
@@ -102,6 +109,10 @@ class ContactBook:
 
     def find(self, account: str, key: str) -> StoredContact | None:
         """Return the first contact of `account` whose dedup key is `key`, or None."""
+        if account not in self._fresh_accounts:
+            self._check_fresh(account)
+        if self._fresh_accounts[account] and (account, key) not in self._created_keys:
+            return None
         if (account, key) in self._new_keys:
             self.flush()
         row = self.connection.execute(
@@ -113,6 +124,18 @@ class ContactBook:
             return None
         id_, fields, email, mobile, phone = row
         return StoredContact(id_, json.loads(fields), _canonical(email, mobile, phone))
+
+    def _check_fresh(self, account: str) -> None:
+        """Note whether `account` has no contact yet.
+
+        A fresh account can only match contacts that this book created, so
+        `find` returns None without a query for keys it did not create.
+        """
+        self.flush()
+        row = self.connection.execute(
+            "SELECT 1 FROM contacts WHERE account = ? LIMIT 1", (account,)
+        ).fetchone()
+        self._fresh_accounts[account] = row is None
 
     def find_all(self, account: str, key: str) -> list[int]:
         """Return the ids of every contact of `account` whose dedup key is `key`."""
@@ -136,13 +159,14 @@ class ContactBook:
             self._next_id = (row[0] or 0) + 1
         contact_id = self._next_id
         self._next_id += 1
-        fields_json = json.dumps(fields, ensure_ascii=False)
+        fields_json = _JSON.encode(fields)
         means = _means(canonical)
         self._new_contacts.append(
             (contact_id, account, fields_json, *means, key, self.now, self.now)
         )
         if key is not None:
             self._new_keys.add((account, key))
+            self._created_keys.add((account, key))
         if len(self._new_contacts) >= _BATCH_ROWS:
             self.flush()
         return contact_id
@@ -162,7 +186,7 @@ class ContactBook:
             "UPDATE contacts SET fields = ?, email = ?, mobile = ?, phone = ?, updated_at = ?"
             " WHERE id = ?",
             (
-                json.dumps(fields, ensure_ascii=False),
+                _JSON.encode(fields),
                 *_means(canonical),
                 self.now,
                 contact_id,

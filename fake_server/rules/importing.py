@@ -7,14 +7,25 @@
 - Mode 3 (sync) leaves the newest list of that name holding exactly the
   file's valid contacts, created if missing.
 
-On a multi-account deposit each account gets its own list, opened when the
-file's first valid contact for that account is read; lists of accounts the
-file sends no valid contact to stay untouched.
+On a single-account deposit the list is opened before the first row, so a
+file without valid contacts still creates (mode 1) or empties (mode 3) its
+list. On a multi-account deposit each account gets its own list, opened when
+the file's first valid contact for that account is read. Lists of accounts
+that the file sends no valid contact to stay untouched.
+
+Counts:
+- `created` and `updated` per contact, and `unchanged` per matched contact
+  whose fields stay the same.
+- `invalid` per rejected row, and `invalid_values` per value left out of an
+  imported contact.
+- `suppressed` per media that a contact is opted out of because its means
+  of contact is suppressed.
 """
 
 from __future__ import annotations
 
 from digitaleo_client.contacts import columns
+from digitaleo_client.contacts.validation import InvalidValue
 from digitaleo_client.deposit import ImportMode, Media
 from fake_server.rules.contacts import dedup_key
 from fake_server.rules.context import FileContext
@@ -84,19 +95,23 @@ def import_contacts(
         if not verdict.valid or account is None:
             context.counts["invalid"] += 1
             continue
-        dropped = {invalid.column for invalid in verdict.invalid_values}
-        fields = {
-            column: value
-            for column, value in values.items()
-            if column not in dropped and column != columns.DISPATCH
-        }
-        context.counts["invalid_values"] += len(dropped)
+        fields = _kept_fields(values, verdict.invalid_values)
+        context.counts["invalid_values"] += len(verdict.invalid_values)
 
         contact_id, canonical = _save(context, account, fields, verdict.canonical)
         if account not in suppressed:
             suppressed[account] = context.book.suppressions(account)
         _apply_suppressions(context, contact_id, canonical, suppressed[account])
         target.add(account, contact_id)
+
+
+def _kept_fields(values: dict[str, str], invalid: list[InvalidValue]) -> dict[str, str]:
+    """Return a row's values without its invalid values and its dispatch reference."""
+    if not invalid and columns.DISPATCH not in values:
+        return values
+    dropped = {value.column for value in invalid}
+    dropped.add(columns.DISPATCH)
+    return {column: value for column, value in values.items() if column not in dropped}
 
 
 def _save(
