@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import shutil
+import threading
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -390,3 +392,24 @@ def test_dropped_connection_without_reconnect(deposit: Deposit) -> None:
     assert "lost during reporting/2026-11-02/2026-11-02_Daily.zip" in str(raised.value)
     with Journal(deposit.journal_path) as journal:
         assert journal.pulled_reports() == []
+
+
+def test_second_pull_waits_for_first(
+    deposit: Deposit, caplog: pytest.LogCaptureFixture, wait_until
+) -> None:
+    two_days_of_campaigns(deposit)
+    deposit.dest.mkdir()
+    results = []
+
+    with (deposit.dest / ".digitaleo-pull.lock").open("a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with caplog.at_level(logging.INFO):
+            waiting = threading.Thread(target=lambda: results.append(deposit.pull()))
+            waiting.start()
+            wait_until(lambda: "is running; waiting for it to finish" in caplog.text)
+            assert results == []
+            fcntl.flock(lock, fcntl.LOCK_UN)
+            waiting.join(timeout=30)
+
+    assert len(results) == 1
+    assert len(results[0].pulled) == 5
