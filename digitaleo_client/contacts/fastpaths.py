@@ -25,7 +25,7 @@ from email_validator.rfc_constants import (
 # -- e-mail --------------------------------------------------------------------
 
 
-def _simple_email_pattern() -> re.Pattern[str]:
+def _simple_email_pattern(lines: bool = False) -> re.Pattern[str]:
     """Compile the subset of addresses that email-validator surely accepts.
 
     A dot-atom local part of common characters, at most 64 characters; a
@@ -33,22 +33,44 @@ def _simple_email_pattern() -> re.Pattern[str]:
     each, without `--` (the library treats `ab--` labels specially), ending
     in a letters-only top-level label and outside the library's special-use
     names; at most 254 characters in all, which keeps the domain under 253.
+    With `lines`, the pattern matches each line of a multi-line text.
     """
     special = "|".join(
         re.escape(name) for name in email_validator.SPECIAL_USE_DOMAIN_NAMES
     )
     label = r"[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?"
-    return re.compile(
-        rf"(?=.{{3,{EMAIL_MAX_LENGTH}}}\Z)(?=[^@]{{1,{LOCAL_PART_MAX_LENGTH}}}@)"
+    end, char = (r"$", r"[^\n]") if lines else (r"\Z", ".")
+    pattern = (
+        rf"(?={char}{{3,{EMAIL_MAX_LENGTH}}}{end})(?=[^@\n]{{1,{LOCAL_PART_MAX_LENGTH}}}@)"
         r"[A-Za-z0-9_+\-]+(?:\.[A-Za-z0-9_+\-]+)*"
-        rf"@(?!.*--)(?!(?i:(?:.*\.)?(?:{special}))\Z)"
+        rf"@(?!{char}*--)(?!(?i:(?:{char}*\.)?(?:{special})){end})"
         rf"(?:{label}\.)+[A-Za-z]{{1,{DNS_LABEL_LENGTH_LIMIT}}}"
     )
+    if lines:
+        return re.compile(f"^(?:{pattern})$", re.MULTILINE)
+    return re.compile(pattern)
 
 
 # NOTE: built from email_validator.SPECIAL_USE_DOMAIN_NAMES at import; a
 # program that edits that list afterwards must not rely on this shortcut.
 _SIMPLE_EMAIL = _simple_email_pattern()
+_SIMPLE_EMAIL_LINES = _simple_email_pattern(lines=True)
+
+
+def _every_line_matches(pattern: re.Pattern[str], text: str, count: int) -> bool:
+    """Tell whether each of the `count` lines of `text` matches `pattern` whole."""
+    return len(pattern.findall(text)) == count
+
+
+def all_simple_valid_emails(values: list[str]) -> bool:
+    """Tell whether email-validator surely accepts every one of `values`.
+
+    False means "not sure": the caller then judges each value.
+    """
+    text = "\n".join(values)
+    if text.count("\n") != len(values) - 1:
+        return False
+    return _every_line_matches(_SIMPLE_EMAIL_LINES, text, len(values))
 
 
 def is_simple_valid_email(value: str) -> bool:
@@ -60,10 +82,6 @@ def is_simple_valid_email(value: str) -> bool:
 
 
 # -- phone numbers -------------------------------------------------------------
-
-# Characters the validator removes between digits, limited to ASCII: other
-# Unicode spaces go to the library.
-_ASCII_SEPARATORS = str.maketrans("", "", " \t\n\r\f\v.-/()")
 
 # Number types that phonenumbers' type lookup tries before fixed line and
 # mobile: a number matching one of them is valid but neither fixed nor mobile.
@@ -131,7 +149,7 @@ def _length_rules(
 class PhonePlan:
     """The shortcut for one country, when its metadata allows one.
 
-    Handled shapes, once ASCII separators are removed: the national prefix
+    Handled shapes, once spaces, dots and hyphens are removed: the national prefix
     then a national number (`0612345678`), and `+` with the country code then
     a national number (`+33612345678`). The national number must start with
     neither 0 nor the national prefix and have a length the country uses.
@@ -142,52 +160,53 @@ class PhonePlan:
 
     country_code: str
     national_prefix: str
-    general: re.Pattern[str]
-    international_prefix: re.Pattern[str] | None
+    # Matches a handled shape, the national number in group `number` and
+    # the national prefix, when that is the shape, in group `prefix`.
+    shape: re.Pattern[str]
+    # Matches, from the start, digits that phonenumbers could read other
+    # than as national prefix + number: they start with the international
+    # call prefix or the country code, or already fit the general pattern.
+    read_otherwise: re.Pattern[str]
     by_length: dict[int, _LengthRules]
+    # Multi-line forms: each line a handled shape of a valid number, of a
+    # mobile type for `mobile_lines`.
+    valid_lines: re.Pattern[str]
+    mobile_lines: re.Pattern[str]
+
+    def all_valid(self, values: list[str], mobile: bool) -> bool:
+        """Tell whether every one of `values` is a handled shape of a valid number.
+
+        With `mobile`, each must also be of a mobile type. False means "not
+        sure": the caller then judges each value.
+        """
+        text = "\n".join(values)
+        if text.count("\n") != len(values) - 1:
+            return False
+        digits = text.replace(" ", "").replace(".", "").replace("-", "")
+        pattern = self.mobile_lines if mobile else self.valid_lines
+        return _every_line_matches(pattern, digits, len(values))
 
     def national_number(self, value: str) -> str | None:
         """Return the national number of a handled shape, or None."""
-        if not value.isascii():
+        # Only the commonest separators are removed here: a value with
+        # others fails the shape and goes to the library.
+        digits = value.replace(" ", "").replace(".", "").replace("-", "")
+        match = self.shape.fullmatch(digits)
+        if match is None:
             return None
-        digits = value.translate(_ASCII_SEPARATORS)
-        if digits.startswith("+"):
-            if not digits.startswith(self.country_code, 1):
-                return None
-            national = digits[1 + len(self.country_code) :]
-        elif digits.startswith(self.national_prefix):
-            if self._parsed_otherwise(digits):
-                return None
-            national = digits[len(self.national_prefix) :]
-        else:
+        if match.group("prefix") is not None and self.read_otherwise.match(digits):
             return None
-        if len(national) not in self.by_length or not national.isdigit():
-            return None
-        if national[0] == "0" or national.startswith(self.national_prefix):
+        national = match.group("number")
+        if national.startswith(self.national_prefix):
             return None
         return national
-
-    def _parsed_otherwise(self, digits: str) -> bool:
-        """Tell whether phonenumbers could read `digits` other than prefix + number.
-
-        That is when they start with the international call prefix or the
-        country code, or already fit the country's general pattern.
-        """
-        if self.international_prefix is not None and self.international_prefix.match(
-            digits
-        ):
-            return True
-        return digits.startswith(self.country_code) or bool(
-            self.general.fullmatch(digits)
-        )
 
     def number_type(self, national: str) -> str | None:
         """Return "mobile", "fixed_line" or "other" for a valid number, None if invalid.
 
         "mobile" stands for phonenumbers' MOBILE and FIXED_LINE_OR_MOBILE.
         """
-        rules = self.by_length[len(national)]
-        match = rules.lookup.fullmatch(national)
+        match = self.by_length[len(national)].lookup.fullmatch(national)
         if match is None:
             return None
         # The metadata patterns have no groups of their own (phone_plan
@@ -195,6 +214,7 @@ class PhonePlan:
         branch = match.lastgroup
         if branch != "fixed":
             return branch
+        rules = self.by_length[len(national)]
         if rules.same_mobile_and_fixed_line:
             return "mobile"
         if rules.mobile is not None and rules.mobile.fullmatch(national):
@@ -232,12 +252,24 @@ def phone_plan(country: str) -> PhonePlan | None:
     if not lengths:
         return None
     rules = {length: _length_rules(metadata, general, length) for length in lengths}
-    international = metadata.international_prefix
+    code = str(metadata.country_code)
+    # National numbers have a length the country uses, and start with neither
+    # 0 (phonenumbers would keep it as an Italian leading zero) nor the prefix.
+    lengths_pattern = "|".join(f"\\d{{{length - 1}}}" for length in sorted(lengths))
+    shape = rf"(?:\+{code}|(?P<prefix>{prefix}))(?P<number>[1-9](?:{lengths_pattern}))"
+    otherwise = [f"{code}", f"(?:{general})\\Z"]
+    if metadata.international_prefix:
+        otherwise.insert(0, f"(?:{metadata.international_prefix})")
+    valid_lines, mobile_lines = _line_patterns(metadata, code, prefix, general, lengths)
     return PhonePlan(
-        country_code=str(metadata.country_code),
+        valid_lines=valid_lines,
+        mobile_lines=mobile_lines,
+        country_code=code,
         national_prefix=prefix,
-        general=re.compile(general),
-        international_prefix=re.compile(international) if international else None,
+        # ASCII digits only: phonenumbers also reads other scripts' digits,
+        # which the library path handles.
+        shape=re.compile(shape, re.ASCII),
+        read_otherwise=re.compile("|".join(otherwise)),
         by_length=rules,
     )
 
@@ -249,3 +281,53 @@ def _patterns_without_groups(metadata: phonenumbers.PhoneMetadata) -> bool:
     descs.append(metadata.general_desc)
     patterns = [desc.national_number_pattern for desc in descs if desc is not None]
     return all(re.compile(pattern).groups == 0 for pattern in patterns if pattern)
+
+
+def _type_lookaheads(
+    metadata: phonenumbers.PhoneMetadata, length: int
+) -> tuple[str, str]:
+    """Return lookaheads for "valid" and "of a mobile type" at one number length.
+
+    They restate phonenumbers' type lookup: a number is valid when it fits
+    the general pattern and one of premium rate to voicemail, fixed line or
+    mobile; it is of a mobile type when it fits the general pattern and none
+    of premium rate to voicemail, and the mobile pattern (the fixed-line one
+    when the metadata says both are the same).
+    """
+    others = [_pattern(getattr(metadata, name), length) for name in _OTHER_TYPES]
+    other = [f"(?:{pattern})$" for pattern in others if pattern is not None]
+    fixed = _pattern(metadata.fixed_line, length)
+    mobile = _pattern(metadata.mobile, length)
+    same = bool(metadata.same_mobile_and_fixed_line_pattern)
+    types = other + [f"(?:{p})$" for p in (fixed, mobile) if p is not None]
+    valid = f"(?={'|'.join(types)})" if types else "(?!)"
+    mobile_type = fixed if same else mobile
+    not_other = f"(?!{'|'.join(other)})" if other else ""
+    is_mobile = f"{not_other}(?=(?:{mobile_type})$)" if mobile_type else "(?!)"
+    return valid, is_mobile
+
+
+def _line_patterns(
+    metadata: phonenumbers.PhoneMetadata,
+    code: str,
+    prefix: str,
+    general: str,
+    lengths: set[int],
+) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compile the multi-line patterns of PhonePlan.valid_lines and mobile_lines."""
+    international = metadata.international_prefix
+    otherwise = [code, f"(?:{general})$"]
+    if international:
+        otherwise.insert(0, f"(?:{international})")
+    shape = rf"(?:\+{code}|(?!{'|'.join(otherwise)}){prefix})(?=[1-9])(?!{prefix})"
+    valid_branches, mobile_branches = [], []
+    for length in sorted(lengths):
+        valid, is_mobile = _type_lookaheads(metadata, length)
+        number = rf"(?=[0-9]{{{length}}}$)(?=(?:{general})$)"
+        valid_branches.append(f"{number}{valid}[0-9]{{{length}}}")
+        mobile_branches.append(f"{number}{is_mobile}[0-9]{{{length}}}")
+    flags = re.MULTILINE | re.ASCII
+    return (
+        re.compile(f"^{shape}(?:{'|'.join(valid_branches)})$", flags),
+        re.compile(f"^{shape}(?:{'|'.join(mobile_branches)})$", flags),
+    )

@@ -104,6 +104,9 @@ class RowConverter:
         self._report = report
         self._policy = policy
         self._blank_invalid = blank_invalid
+        # The columns the validator reads, with their place in the values.
+        judged = (*columns.MEANS_OF_CONTACT, columns.REFERENCE, columns.DISPATCH)
+        self._judged = [(c, i) for i, c in enumerate(self.columns) if c in judged]
         self._repair_slots = [
             (index, column in PHONE_COLUMNS)
             for index, column in enumerate(self.columns)
@@ -112,6 +115,54 @@ class RowConverter:
 
     def convert(self, number: int, row: list[str]) -> list[str] | None:
         """Return the deposit values of export row `number`, or None if rejected."""
+        prepared = self._prepare(number, row)
+        if prepared is None:
+            return None
+        return self._judge(number, *prepared)
+
+    def convert_batch(self, batch: list[tuple[int, list[str]]]) -> list[list[str]]:
+        """Convert rows (number, fields) and return the kept ones' values, in order.
+
+        Gives the same values and report as `convert` on each row. Rows that
+        came through unchanged are first screened together by the validator,
+        and judged one by one only when the screen is not sure.
+        """
+        prepared = []
+        clean: list[list[str]] = []
+        for number, row in batch:
+            item = self._prepare(number, row)
+            if item is not None:
+                prepared.append((number, item))
+                if item[2] is None:
+                    clean.append(item[0])
+        screened = bool(clean) and self._validator.screen(
+            {
+                column: [values[index] for values in clean]
+                for column, index in self._judged
+            },
+            len(clean),
+        )
+
+        kept = []
+        for number, (values, fits, invalid) in prepared:
+            if screened and invalid is None:
+                kept.append(values)
+                continue
+            judged = self._judge(number, values, fits, invalid)
+            if judged is not None:
+                kept.append(judged)
+        return kept
+
+    def _prepare(
+        self, number: int, row: list[str]
+    ) -> tuple[list[str], bool, dict[str, str] | None] | None:
+        """Pick, strip, fit and repair the values of one row.
+
+        Returns None for a row with the wrong number of fields (rejected),
+        else the values, whether they fit ISO-8859-1, and the reasons of
+        unrepairable values by column; those reasons are None when nothing
+        in the row changed or failed, so the row may be screened in a batch.
+        """
         if len(row) != self._width:
             reason = (
                 f"{len(row)} fields where the header has {self._width}; "
@@ -123,6 +174,7 @@ class RowConverter:
         if self._dispatch is not None:
             values.append(self._dispatch)
 
+        changes = len(self._report.changes)
         joined = "".join(values)
         if "\n" in joined or "\r" in joined:
             self._replace_newlines(number, values)
@@ -130,8 +182,18 @@ class RowConverter:
         if not joined.isascii() and not _plain_latin1(joined):
             fits = self._fit_latin1(number, values)
         invalid = self._repair(number, values) if self._repair_slots else {}
+        if fits and not invalid and len(self._report.changes) == changes:
+            return values, True, None
+        return values, fits, invalid
 
-        verdict = self._validator.check(dict(zip(self.columns, values, strict=True)))
+    def _judge(
+        self, number: int, values: list[str], fits: bool, invalid: dict[str, str] | None
+    ) -> list[str] | None:
+        """Judge one prepared row: record its invalid values, reject or keep it."""
+        invalid = {} if invalid is None else invalid
+        verdict = self._validator.check(
+            {column: values[index] for column, index in self._judged}
+        )
         for value in verdict.invalid_values:
             reason = invalid.get(value.column, value.reason)
             invalid[value.column] = reason

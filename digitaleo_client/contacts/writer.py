@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import logging
 import zipfile
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
 from typing import IO, Any, Literal
@@ -82,6 +83,11 @@ class LineEncoder:
         return self._buffer.line.encode(ENCODING)
 
 
+def _no_part(data: bytes) -> object:
+    # The room stays 0 until a part opens, so this is never called.
+    raise AssertionError("no part is open")
+
+
 def part_name(base_name: str, index: int, extension: str) -> str:
     """Return the local file name of part `index` (counted from 1).
 
@@ -103,6 +109,8 @@ class _Part:
         if entry_name is not None:
             self._zip = zipfile.ZipFile(self._file, "w", zipfile.ZIP_DEFLATED)
             self._entry = self._zip.open(entry_name, "w", force_zip64=False)
+        target = self._entry if self._entry is not None else self._file
+        self._write = target.write
         self.csv_bytes = 0
         # Zip parts: compressed bytes on disk, and the CSV bytes written since
         # that size last grew, which may still sit inside the compressor.
@@ -113,22 +121,29 @@ class _Part:
     def zipped(self) -> bool:
         return self._zip is not None
 
-    def max_size_with(self, extra: int) -> int:
-        """Bound the part's final size if `extra` more CSV bytes are written."""
+    def room(self, limit: int) -> int:
+        """Return how many more CSV bytes surely keep the part within `limit` bytes.
+
+        For a zip, the output still inside the compressor is bounded by
+        deflate's worst case.
+        """
         if self._zip is None:
-            return self.csv_bytes + extra
+            return limit - self.csv_bytes
         size = self._file.tell()
         if size != self._flushed_bytes:
             self._flushed_bytes = size
             self._pending_bytes = 0
-        pending = (self._pending_bytes + extra) * _DEFLATE_EXPANSION
-        return size + int(pending) + 1 + _ZIP_OVERHEAD_BYTES
+        free = limit - size - 1 - _ZIP_OVERHEAD_BYTES
+        return int(free / _DEFLATE_EXPANSION) - self._pending_bytes
 
     def write(self, data: bytes) -> None:
-        target = self._entry if self._entry is not None else self._file
-        target.write(data)
-        self.csv_bytes += len(data)
-        self._pending_bytes += len(data)
+        """Write CSV bytes; the caller accounts for them with `count`."""
+        self._write(data)
+
+    def count(self, written: int) -> None:
+        """Record `written` CSV bytes written since the last call."""
+        self.csv_bytes += written
+        self._pending_bytes += written
 
     def close(self) -> None:
         if self._entry is not None:
@@ -171,6 +186,10 @@ class PartWriter:
         self._parts: list[Path] = []
         self._current: _Part | None = None
         self.rows_written = 0
+        # CSV bytes that surely fit in the current part, as last computed
+        # and as left now: lines go in without other checks until it runs out.
+        self._room_given = self._room = 0
+        self._write: Callable[[bytes], object] = _no_part
 
     def write_row(self, values: list[str]) -> None:
         """Append one row, opening a new part when the current one is full."""
@@ -178,6 +197,16 @@ class PartWriter:
 
     def write_line(self, line: bytes) -> None:
         """Append one encoded line (from `encode`), starting a new part if needed."""
+        size = len(line)
+        if size <= self._room:
+            self._room -= size
+            self._write(line)
+            self.rows_written += 1
+            return
+        self._write_at_limit(line)
+
+    def _write_at_limit(self, line: bytes) -> None:
+        """Write a line that may not fit: settle the counts, maybe start a part."""
         if len(self._header) + len(line) > self._max:
             raise ValueError(
                 f"a {len(line)}-byte row cannot fit in a {self._max}-byte part"
@@ -185,9 +214,14 @@ class PartWriter:
         part = self._current
         if part is None:
             part = self._open_part()
-        elif not self._fits(part, line):
-            part = self._next_part(part)
+        else:
+            part.count(self._room_given - self._room)
+            if part.room(self._max) < len(line):
+                part = self._next_part(part)
         part.write(line)
+        part.count(len(line))
+        self._room = self._room_given = part.room(self._max)
+        self._write = part.write
         self.rows_written += 1
 
     def encode(self, values: list[str]) -> bytes:
@@ -202,12 +236,11 @@ class PartWriter:
         if self._current is None:
             self._open_part()
         assert self._current is not None
+        self._current.count(self._room_given - self._room)
+        self._room_given = self._room = 0
         self._finish(self._current)
         self._current = None
         return list(self._parts)
-
-    def _fits(self, part: _Part, line: bytes) -> bool:
-        return part.max_size_with(len(line)) <= self._max
 
     def _open_part(self, zipped: bool | None = None) -> _Part:
         if zipped is None:
@@ -220,6 +253,7 @@ class PartWriter:
         else:
             part = _Part(self._out_dir / csv_name, entry_name=None)
         part.write(self._header)
+        part.count(len(self._header))
         self._parts.append(path if zipped else part.path)
         self._current = part
         return part
@@ -228,13 +262,11 @@ class PartWriter:
         if self._zip_mode is ZipMode.AUTO and not full.zipped and len(self._parts) == 1:
             # The file needs more than one CSV part: switch to zip parts, and
             # move the first CSV into a zip so that all parts look alike.
-            zipped_first = self._rezip_first(full)
-            if zipped_first is not None:
-                return zipped_first
+            return self._rezip_first(full)
         self._finish(full)
         return self._open_part(zipped=full.zipped)
 
-    def _rezip_first(self, full: _Part) -> _Part | None:
+    def _rezip_first(self, full: _Part) -> _Part:
         full.close()
         csv_path = full.path
         self._parts.clear()
@@ -245,6 +277,7 @@ class PartWriter:
             # fit in the first zip part.
             while chunk := source.read(1 << 20):
                 part.write(chunk)
+                part.count(len(chunk))
         csv_path.unlink()
         logger.info("file exceeds one %s-byte CSV part, writing zip parts", self._max)
         return part

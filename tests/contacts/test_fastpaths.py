@@ -11,8 +11,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from digitaleo_client.contacts.account import AccountSettings, Dedup, InvalidValues
 from digitaleo_client.contacts.fastpaths import is_simple_valid_email, phone_plan
 from digitaleo_client.contacts.validation import (
+    ContactValidator,
     canonical_email,
     canonical_phone,
     library_canonical_email,
@@ -73,7 +75,10 @@ def test_email_shortcut_covers_common_addresses(address):
 
 
 digit_runs = st.text(
-    alphabet=st.sampled_from(list("0123456789")), min_size=0, max_size=13
+    # Other scripts' digits, which phonenumbers also reads, go to the library.
+    alphabet=st.sampled_from(list("01234567890123456789٣６")),
+    min_size=0,
+    max_size=13,
 )
 prefixes = st.sampled_from(
     [
@@ -158,3 +163,58 @@ def test_phone_shortcut_over_french_plan(shape):
 )
 def test_phone_plan_availability(country, expected):
     assert (phone_plan(country) is not None) == expected
+
+
+GOOD_EMAILS = ["jean.dupont@example.fr", "a+b@mail.example.com"]
+GOOD_FIXED = ["01 45 67 89 10", "+33 2 40 12 34 56", "0556123456"]
+GOOD_MOBILES = ["06 12 34 56 78", "07.81.23.45.67", "+33612345678"]
+
+batch_rows = st.lists(
+    st.fixed_dictionaries(
+        {
+            "Email": st.one_of(st.sampled_from(GOOD_EMAILS + [""]), addresses),
+            "Téléphone Fixe": st.one_of(
+                st.sampled_from(GOOD_FIXED + [""]), phone_values()
+            ),
+            "Mobile": st.one_of(st.sampled_from(GOOD_MOBILES + [""]), phone_values()),
+            "Référence": st.sampled_from(["R1", "", " "]),
+            "dispatch": st.sampled_from(["AO201", "AO999", ""]),
+        }
+    ),
+    min_size=1,
+    max_size=8,
+)
+
+
+def as_batch(rows):
+    return {column: [row[column] for row in rows] for column in rows[0]}
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    rows=batch_rows,
+    account=st.sampled_from(
+        [
+            AccountSettings(),
+            AccountSettings(dedup=Dedup.REFERENCE),
+            AccountSettings(dispatch={"AO201": "rennes"}),
+            AccountSettings(invalid_values=InvalidValues.REJECT_CONTACT, country="BE"),
+        ]
+    ),
+)
+def test_screen_passes_only_clean_batches(rows, account):
+    validator = ContactValidator(account)
+    if validator.screen(as_batch(rows), len(rows)):
+        verdicts = [validator.check(row) for row in rows]
+        assert [verdict.reject_reason for verdict in verdicts] == [None] * len(rows)
+        assert [verdict.invalid_values for verdict in verdicts] == [[]] * len(rows)
+
+
+def test_screen_passes_common_clean_batch():
+    rows = [
+        {"Email": email, "Téléphone Fixe": fixed, "Mobile": mobile}
+        for email, fixed, mobile in zip(
+            GOOD_EMAILS * 3, GOOD_FIXED * 2, GOOD_MOBILES * 2
+        )
+    ]
+    assert ContactValidator(AccountSettings()).screen(as_batch(rows), len(rows))
