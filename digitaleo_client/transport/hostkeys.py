@@ -113,10 +113,18 @@ class HostKeyChecker:
         """Accept the server's `key` or raise.
 
         Raises HostKeyMismatch when the key differs from the pin or from the
-        known_hosts entry, and UnknownHostKey when neither records the host and
-        accept-new is off.
+        known_hosts entry, or is marked @revoked in known_hosts, and
+        UnknownHostKey when neither records the host and accept-new is off.
         """
         key_fingerprint = fingerprint(key)
+        if self._is_revoked(key):
+            raise HostKeyMismatch(
+                f"host key of {self.name} ({key.get_name()} {key_fingerprint}) is "
+                f"marked @revoked in {self.known_hosts}; do not connect until the "
+                "deposit's operator gives you its new key",
+                host=self.name,
+                fingerprint=key_fingerprint,
+            )
         if self.pinned is not None:
             self._verify_pinned(key, key_fingerprint)
             return
@@ -157,21 +165,56 @@ class HostKeyChecker:
             fingerprint=key_fingerprint,
         )
 
+    def _is_revoked(self, key: paramiko.PKey) -> bool:
+        """Tell whether a `@revoked` line of known_hosts lists `key`."""
+        blob = key.get_base64()
+        for line in self._lines():
+            fields = line.split()
+            if len(fields) >= 4 and fields[0] == "@revoked" and fields[3] == blob:
+                return True
+        return False
+
     def _recorded_keys(self) -> dict[str, paramiko.PKey]:
-        """Return the keys known_hosts records for the host, by key type."""
-        if not self.known_hosts.is_file():
-            return {}
+        """Return the keys known_hosts records for the host, by key type.
+
+        Marker lines (`@revoked`, `@cert-authority`) and lines paramiko
+        cannot parse are skipped, as OpenSSH skips lines it cannot read.
+        """
         host_keys = paramiko.HostKeys()
+        for number, line in enumerate(self._lines(), start=1):
+            if line.startswith("@"):
+                continue
+            try:
+                entry = paramiko.hostkeys.HostKeyEntry.from_line(line, number)
+            except (
+                paramiko.SSHException,
+                paramiko.hostkeys.InvalidHostKey,
+                ValueError,
+            ):
+                logger.debug(
+                    "skipping unreadable line %d of %s", number, self.known_hosts
+                )
+                continue
+            if entry is not None and entry.key is not None:
+                for hostname in entry.hostnames:
+                    host_keys.add(hostname, entry.key.get_name(), entry.key)
+        found = host_keys.lookup(self.name)
+        return dict(found) if found is not None else {}
+
+    def _lines(self) -> list[str]:
+        """Return the non-empty, non-comment lines of the known_hosts file."""
         try:
-            host_keys.load(str(self.known_hosts))
+            text = self.known_hosts.read_text(encoding="utf-8", errors="replace")
+        except FileNotFoundError:
+            return []
         except OSError as error:
             raise ConfigurationError(
                 f"cannot read known_hosts file {self.known_hosts}: {error.strerror}; "
                 "fix its permissions or choose another file with --known-hosts",
                 key="known_hosts",
             ) from error
-        found = host_keys.lookup(self.name)
-        return dict(found) if found is not None else {}
+        stripped = (line.strip() for line in text.splitlines())
+        return [line for line in stripped if line and not line.startswith("#")]
 
     def _record(self, key: paramiko.PKey, key_fingerprint: str) -> None:
         """Append the key to known_hosts, creating the file and its folder."""

@@ -143,6 +143,38 @@ def test_entry_for_other_port_ignored(
     assert "is unknown" in str(caught.value)
 
 
+def test_unreadable_lines_skipped(
+    sshd: OpenSSHServer, sshd_settings: ConnectionSettings, tmp_path: Path
+) -> None:
+    known_hosts = tmp_path / "messy"
+    known_hosts.write_text(
+        "# a comment\n"
+        "[127.0.0.1]:1 ssh-ed25519 not-base64!\n"
+        "@cert-authority *.example.com ssh-ed25519 AAAA\n"
+        + "\n".join(sshd.known_hosts_lines())
+        + "\n"
+    )
+
+    connect(sshd_settings.with_changes(known_hosts=known_hosts))
+
+
+def test_revoked_key_rejected(
+    sshd: OpenSSHServer, sshd_settings: ConnectionSettings, tmp_path: Path
+) -> None:
+    known_hosts = sshd.write_known_hosts(tmp_path / "revoked")
+    ed25519 = next(line for line in sshd.known_hosts_lines() if "ssh-ed25519" in line)
+    with known_hosts.open("a") as extra:
+        extra.write("@revoked * " + ed25519.split(" ", 1)[1] + "\n")
+    expected = sshd.fingerprint("ed25519")
+
+    with pytest.raises(HostKeyMismatch) as caught:
+        connect(sshd_settings.with_changes(known_hosts=known_hosts))
+
+    assert f"(ssh-ed25519 {expected}) is marked @revoked in {known_hosts}" in str(
+        caught.value
+    )
+
+
 @pytest.mark.parametrize(
     ("host", "port", "expected"),
     [
