@@ -208,3 +208,57 @@ def push(
             markup=False,
         )
         raise typer.Exit(ExitCode.REJECTED)
+
+
+@app.command("wait")
+@with_connection_options
+def wait_command(
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Name of the deposited file (NAME.csv), or of the list it feeds."
+        ),
+    ],
+    common: CommonOptions,
+    action: Annotated[
+        Action,
+        typer.Option(
+            "--action", case_sensitive=False, help="Action folder of the file."
+        ),
+    ] = Action.IMPORT,
+    media: Annotated[
+        Media | None,
+        typer.Option(
+            "--media",
+            case_sensitive=False,
+            help="Media of an optout or optin: EMAIL, SMS, VOICE or VOICEMAIL.",
+        ),
+    ] = None,
+    timeout: Annotated[
+        float,
+        typer.Option(
+            "--timeout",
+            envvar="DIGITALEO_TIMEOUT",
+            min=0.0,
+            help="Seconds to wait for ok/ or ko/.",
+        ),
+    ] = DEFAULT_WAIT_TIMEOUT,
+) -> None:
+    """Wait for the newest file of that name to reach ok/ or ko/, as after push --no-wait."""
+    with command_errors(common):
+        settings = common.connection_settings()
+        with (
+            DigitaleoClient(settings) as client,
+            PushDisplay(common.show_progress) as display,
+        ):
+            upload = client.find_upload(name, action=action, media=media)
+            outcome = client.wait(
+                upload, timeout=timeout, on_stage=display.stage_changed
+            )
+    emit(
+        common,
+        {"ok": outcome.ok, **outcome.as_dict()},
+        f"{outcome.remote_name}: {outcome.stage.value} ({outcome.remote_path})",
+    )
+    if outcome.stage is Stage.KO:
+        raise typer.Exit(ExitCode.REJECTED)

@@ -33,12 +33,14 @@ from digitaleo_client.deposit import (
     ImportMode,
     Media,
     Stage,
+    parse_processed_name,
     remote_file_name,
     temporary_name,
 )
 from digitaleo_client.errors import (
     ConfigurationError,
     DepositConnectionError,
+    RemoteNotFound,
     TransferError,
 )
 from digitaleo_client.transport import ProgressCallback, Transport, open_transport
@@ -252,6 +254,41 @@ class DigitaleoClient:
         waiter = Waiter(self.locate, self.clock, self.poll_policy, on_stage)
         return waiter.wait(upload, timeout)
 
+    def find_upload(
+        self,
+        remote_name: str,
+        *,
+        action: Action = Action.IMPORT,
+        media: Media | None = None,
+    ) -> Upload:
+        """Return the Upload of the newest file called `remote_name`, to wait for it.
+
+        A file still in in/ is that file; otherwise the newest processed file
+        of that name in on/, ok/ or ko/, by the server's timestamp prefix.
+        Use it to wait for a file uploaded earlier or by another program.
+
+        Raises RemoteNotFound when no file of that name is in any stage folder.
+        """
+        folder = _action_folder(action, media)
+        name = remote_file_name(remote_name)
+
+        def find() -> Upload:
+            processed = processed_names(self.transport, folder, name)
+            if self.transport.exists(f"{folder.stage(Stage.IN)}/{name}"):
+                return Upload(action, media, name, None, None, frozenset(processed))
+            if not processed:
+                raise RemoteNotFound(
+                    f"no file named {name} in the in/, on/, ok/ or ko/ folders of "
+                    f"{folder.path}/; check the name and --action",
+                    path=f"{folder.path}/{name}",
+                )
+            newest = max(processed, key=_timestamp_of)
+            return Upload(
+                action, media, name, None, None, frozenset(processed - {newest})
+            )
+
+        return self._retried(retry.READ, find, f"find {name} in {folder.path}")
+
     def locate(self, upload: Upload) -> Outcome | None:
         """Return the current stage of `upload`, or None while it moves between folders."""
         return self._retried(
@@ -371,6 +408,11 @@ def _action_folder(action: Action, media: Media | None) -> ActionFolder:
             f"the {action.value} action takes no media; drop --media {media.value}"
         )
     return ActionFolder(action, media)
+
+
+def _timestamp_of(processed: str) -> int:
+    parsed = parse_processed_name(processed)
+    return parsed[0] if parsed is not None else 0
 
 
 def _in_stage(upload: Upload) -> Outcome:

@@ -28,16 +28,17 @@ class Upload:
     """One file published in an `in/` folder, with what waiting needs to find it.
 
     `earlier_names` are the processed names (`<ts>_<name>`) of files of the
-    same name already in `on/`, `ok/` or `ko/` before this upload; waiting
+    same name already in `on/`, `ok/` or `ko/` before this upload. Waiting
     ignores them, so an older file of the same name is never taken for
-    this one.
+    this one. `uploaded_at` and `size` are None for a file this client did
+    not upload (`DigitaleoClient.find_upload`).
     """
 
     action: Action
     media: Media | None
     remote_name: str
-    uploaded_at: float
-    size: int
+    uploaded_at: float | None
+    size: int | None
     earlier_names: frozenset[str] = frozenset()
     part: int = 1
     parts: int = 1
@@ -67,7 +68,8 @@ class Outcome:
     `picked_up_at` is the server's own timestamp from the processed name's
     prefix (the server clock may differ from ours); `uploaded_at` and
     `finished_at` are read on the client's clock. `finished_at` is None
-    until the file reaches ok/ or ko/.
+    until the file reaches ok/ or ko/, and `uploaded_at` when this client
+    did not upload the file.
     """
 
     action: Action
@@ -75,7 +77,7 @@ class Outcome:
     remote_name: str
     stage: Stage
     remote_path: str
-    uploaded_at: float
+    uploaded_at: float | None
     picked_up_at: float | None = None
     finished_at: float | None = None
     part: int = 1

@@ -211,3 +211,34 @@ def test_help_lists_exit_codes(env: dict[str, str]) -> None:
 
     assert code == ExitCode.OK
     assert "3 file rejected (in ko/)" in " ".join(out.split())
+
+
+def test_wait_after_no_wait(env: dict[str, str], tmp_path: Path) -> None:
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"Nom;Ville\nDupont;Rennes\n")
+    # A server that keeps each file in on/ for a while, so push returns first.
+    with FakeServer(tmp_path / "slow", processing_delay=0.5) as slow:
+        env["DIGITALEO_URL"] = slow.url
+        env["DIGITALEO_PASSWORD"] = slow.password or ""
+        env["DIGITALEO_KNOWN_HOSTS"] = str(slow.known_hosts_path)
+
+        push_code, push_out, _ = run(env, "push", str(bad), "--no-convert", "--no-wait")
+        wait_code, wait_out, _ = run(env, "wait", "bad.csv", "--json")
+
+    document = json.loads(wait_out)
+    assert push_code == ExitCode.OK
+    # The processor takes the file from in/ at once, so either stage may show.
+    assert "bad.csv: on (contacts/import/on/" in push_out or (
+        "bad.csv: in (contacts/import/in/bad.csv)" in push_out
+    )
+    assert wait_code == ExitCode.REJECTED
+    assert document["ok"] is False
+    assert document["stage"] == "ko"
+    assert document["remote_path"].startswith("contacts/import/ko/")
+
+
+def test_wait_for_unknown_name(env: dict[str, str]) -> None:
+    code, _, err = run(env, "wait", "absent")
+
+    assert code == ExitCode.ERROR
+    assert "no file named absent.csv" in err

@@ -23,7 +23,12 @@ from digitaleo_client.deposit import (
     Stage,
     all_remote_folders,
 )
-from digitaleo_client.errors import ConfigurationError, TransferError, WaitTimeout
+from digitaleo_client.errors import (
+    ConfigurationError,
+    RemoteNotFound,
+    TransferError,
+    WaitTimeout,
+)
 
 pytestmark = pytest.mark.sshd
 
@@ -333,3 +338,43 @@ def test_closed_client_rejects_calls(
         client.get_mode()
 
     assert "is closed; create a new DigitaleoClient" in str(caught.value)
+
+
+def test_find_upload_in_in(
+    client: DigitaleoClient, deposit: Path, clock: ScriptedClock
+) -> None:
+    (deposit / "contacts/import/ok/1447000000_list.csv").write_bytes(b"old")
+    (deposit / "contacts/import/in/list.csv").write_bytes(b"new")
+    clock.steps = [
+        move(deposit, "contacts/import/in/list.csv", "contacts/import/ok/1000_list.csv")
+    ]
+
+    upload = client.find_upload("list")
+    outcome = client.wait(upload, timeout=60)
+
+    assert upload.earlier_names == frozenset({"1447000000_list.csv"})
+    assert upload.uploaded_at is None
+    assert outcome.remote_path == "contacts/import/ok/1000_list.csv"
+    assert outcome.as_dict()["uploaded_at"] is None
+
+
+def test_find_upload_takes_newest(client: DigitaleoClient, deposit: Path) -> None:
+    (deposit / "contacts/optinSMS/ok/1447000000_list.csv").write_bytes(b"old")
+    (deposit / "contacts/optinSMS/ko/1447000900_list.csv").write_bytes(b"new")
+
+    upload = client.find_upload("list.csv", action=Action.OPTIN, media=Media.SMS)
+    outcome = client.wait(upload, timeout=60)
+
+    assert upload.earlier_names == frozenset({"1447000000_list.csv"})
+    assert outcome.stage is Stage.KO
+    assert outcome.remote_path == "contacts/optinSMS/ko/1447000900_list.csv"
+
+
+def test_find_upload_missing(client: DigitaleoClient) -> None:
+    with pytest.raises(RemoteNotFound) as caught:
+        client.find_upload("absent")
+
+    assert (
+        "no file named absent.csv in the in/, on/, ok/ or ko/ folders of contacts/import/"
+        in (str(caught.value))
+    )
