@@ -139,6 +139,10 @@ class Reporting:
         events to that campaign. `day` None means today in Europe/Paris by
         the server's clock.
 
+        NOTE: campaigns reach the contacts of every account of a
+        multi-account deposit, because the published rules do not say how
+        such a deposit reports.
+
         Raises CampaignError for an empty name, a negative count, an unknown
         media, an id used by a campaign of another name, or a count larger
         than the contacts the media can reach.

@@ -60,7 +60,7 @@ LOCK_FILE_NAME = ".digitaleo-pull.lock"
 # Number of day folders the deposit keeps: the newest day and the 6 before it.
 RETENTION_DAYS = 7
 
-# Called before each download with the report and its size in bytes.
+# Called before each download with the report; `report.size` is in bytes.
 StartCallback = Callable[["RemoteReport"], None]
 
 
@@ -118,8 +118,8 @@ class ReportPuller:
     """Lists and pulls the deposit's report zips, recording pulls in a journal.
 
     `limits` bounds what a zip may unpack to. `reconnect` opens a new
-    connection after the current one dropped; with it, listing and
-    downloading are retried under `read_policy`, and without it (None) a
+    connection after the current one dropped. With it, listing and
+    downloading are retried under `read_policy`. Without it (None), a
     dropped connection ends the pull. Use it as a context manager to close
     the connection it holds.
     """

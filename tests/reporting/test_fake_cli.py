@@ -78,3 +78,16 @@ def test_report_missing_root_exits_2(tmp_path: Path) -> None:
     assert (
         f"error: fake deposit root {tmp_path / 'none'} is not a folder" in result.stderr
     )
+
+
+def test_report_invalid_day_exits_2(tmp_path: Path) -> None:
+    Store.for_root(tmp_path).close()
+
+    result = runner.invoke(
+        app, ["report", "--root", str(tmp_path), "--day", "31/12/2026"]
+    )
+
+    assert result.exit_code == 2
+    assert (
+        "error: day '31/12/2026' is not a date; write it as YYYY-MM-DD" in result.stderr
+    )

@@ -6,6 +6,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -33,6 +34,7 @@ def test_safe_file_name_is_safe(name: str) -> None:
     assert len(safe.encode("utf-8")) <= 120
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name")
 @settings(max_examples=150, deadline=None)
 @given(st.lists(ENTRY_NAMES, min_size=1, max_size=4))
 def test_unpacking_stays_inside(names: list[str]) -> None:
