@@ -11,7 +11,7 @@ because `sftp` and `curl` cannot be timed without theirs. The printed ratio
 is the client's throughput divided by the baseline's, median of the rounds:
 above 1.0 the client is faster.
 
-    python benchmarks/bench_transfer.py                    # 20 MB and 200 MB
+    python benchmarks/bench_transfer.py                    # 20 MB and 200 MB, 5 rounds
     python benchmarks/bench_transfer.py --sizes 20 --rounds 5
 """
 
@@ -98,7 +98,13 @@ def seconds(action: Timed) -> float:
 def interleave(
     label: str, size: int, rounds: int, client: Timed, baseline: Timed
 ) -> Comparison:
-    """Time `client` and `baseline` alternately, starting with each in turn."""
+    """Time `client` and `baseline` alternately, starting with each in turn.
+
+    One untimed run of each comes first, so that neither side pays alone for
+    a cold page cache or a first connection.
+    """
+    client()
+    baseline()
     result = Comparison(label, size, [], [])
     for index in range(rounds):
         pair = [(result.client, client), (result.baseline, baseline)]
@@ -326,7 +332,7 @@ def main() -> None:
         help="file sizes in MB (10^6 bytes)",
     )
     parser.add_argument(
-        "--rounds", type=int, default=3, help="timed rounds per tool and direction"
+        "--rounds", type=int, default=5, help="timed rounds per tool and direction"
     )
     parser.add_argument("--skip-ftp", action="store_true", help="compare SFTP only")
     arguments = parser.parse_args()
