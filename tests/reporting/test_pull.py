@@ -26,7 +26,9 @@ from digitaleo_client.reporting import (
 from digitaleo_client.retry import RetryPolicy
 from digitaleo_client.transport import open_transport
 from fake_server.clock import ManualClock
+from fake_server.reporting import Reporting
 from fake_server.server import FakeServer
+from fake_server.store import Store
 
 # 2026-11-02 10:00 in Paris (UTC+1 in November).
 START = 1_793_610_000.0
@@ -413,3 +415,69 @@ def test_second_pull_waits_for_first(
 
     assert len(results) == 1
     assert len(results[0].pulled) == 5
+
+
+def test_imported_contacts_reach_reports(tmp_path: Path) -> None:
+    clock = ManualClock(START)
+    export = tmp_path / "Clients.csv"
+    export.write_bytes(
+        "Email;Prénom;Mobile\n"
+        "zoe@example.com ;Zoé;06 12 34 56 78\n"
+        "luc@example.com;Luc;\n".encode("iso-8859-1")
+    )
+    with FakeServer(tmp_path / "deposit", clock=clock) as server:
+        settings = ConnectionSettings(
+            url=server.url,
+            password=server.password,
+            known_hosts=server.write_known_hosts(tmp_path / "known_hosts"),
+        )
+        with open_transport(settings) as transport:
+            transport.upload(export, "contacts/import/in/Clients.csv")
+        assert server.processor.wait_idle(timeout=10)
+        server.reporting.record_campaign(
+            "Promo", campaign_id=9, media=["SMS"], optout=1
+        )
+        server.reporting.write_reports()
+
+        with (
+            open_transport(settings) as transport,
+            Journal(tmp_path / "j.sqlite3") as journal,
+        ):
+            ReportPuller(transport, journal).pull(tmp_path / "reports")
+            events = list(iter_pulled_events(journal))
+
+    # Only Zoé has a mobile; the deposit stores values without stray spaces.
+    assert events == [
+        ReportEvent(
+            "2026-11-02",
+            "9",
+            "Promo",
+            "SMS",
+            "optout",
+            {"Prénom": "Zoé", "Email": "zoe@example.com", "Mobile": "06 12 34 56 78"},
+        )
+    ]
+
+
+def test_pull_from_mounted_folder(tmp_path: Path) -> None:
+    root = tmp_path / "deposit"
+    store = Store.for_root(root)
+    add_contacts(store)
+    reporting = Reporting(root, store, ManualClock(START))
+    reporting.record_campaign("Promo", campaign_id=9, media=["EMAIL"], clicked=1)
+    reporting.write_reports()
+    store.close()
+    settings = ConnectionSettings(url=f"file://{root}")
+
+    with (
+        open_transport(settings) as transport,
+        Journal(tmp_path / "j.sqlite3") as journal,
+    ):
+        result = ReportPuller(transport, journal).pull(tmp_path / "reports")
+        events = list(iter_pulled_events(journal))
+
+    assert [pulled.remote_path for pulled in result.pulled] == [
+        "reporting/2026-11-02/2026-11-02_Daily.zip",
+        "reporting/2026-11-02/2026-11-02_9_Promo.zip",
+    ]
+    assert events == [ReportEvent("2026-11-02", "9", "Promo", "EMAIL", "clicked", ZOE)]
