@@ -237,7 +237,7 @@ def plan_columns(
 
     if unmapped and not drop_unmapped:
         raise InputFileError(
-            _unmapped_message(unmapped, account, path), path=path, row=1
+            _unmapped_message(unmapped, export_header, account, path), path=path, row=1
         )
     _check_duplicates(export_header, sources, path)
     _check_means_present(sources, path)
@@ -260,12 +260,17 @@ def _resolve_user_mapping(
     return resolved
 
 
-def _unmapped_message(unmapped: list[str], account: AccountSettings, path: str) -> str:
+def _unmapped_message(
+    unmapped: list[str], header: list[str], account: AccountSettings, path: str
+) -> str:
     names = ", ".join(repr(name) for name in unmapped)
     known = ", ".join(account.known_columns + (columns.DISPATCH,))
+    separator = ""
+    if len(header) == 1:
+        separator = " If the file uses a separator other than ; , tab or |, give it with --delimiter."
     return (
         f"{path}: row 1: no deposit column for {names}; map each with "
-        f"--map 'column=Deposit name' or drop them with --drop-unmapped. "
+        f"--map 'column=Deposit name' or drop them with --drop-unmapped.{separator} "
         f"Deposit columns: {known}"
     )
 

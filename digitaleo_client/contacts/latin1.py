@@ -17,6 +17,7 @@ place of a character.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from enum import StrEnum
@@ -99,6 +100,39 @@ class Fitted:
 
     value: str | None
     why: str
+
+
+# A UTF-8 lead byte then a continuation byte, as characters: the trace of
+# UTF-8 text decoded as ISO-8859-1 or Windows-1252 ("Ã©" for "é").
+_MOJIBAKE = re.compile(
+    "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+)
+
+
+def repair_mojibake(value: str) -> str | None:
+    """Return `value` decoded again when it is UTF-8 text read as a one-byte encoding.
+
+    "CafÃ©" becomes "Café". Returns None when `value` does not read as such
+    text: its characters must all come from ISO-8859-1 or Windows-1252, their
+    bytes must be valid UTF-8, and the result may hold only ISO-8859-1 and
+    typographic characters, which keeps legitimate text such as "É°" as it is.
+    """
+    if _MOJIBAKE.search(value) is None:
+        return None
+    for encoding in ("iso-8859-1", "cp1252"):
+        try:
+            repaired = value.encode(encoding).decode("utf-8")
+        except UnicodeError:
+            continue
+        if repaired == value or not _plausible(repaired):
+            return None
+        return repaired
+    return None
+
+
+def _plausible(text: str) -> bool:
+    """Tell whether repaired text holds only the characters French exports use."""
+    return all(char <= "\xff" or char in TYPOGRAPHIC for char in text)
 
 
 def is_latin1(text: str) -> bool:

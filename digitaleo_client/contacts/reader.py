@@ -50,7 +50,7 @@ def _score(sample: str, delimiter: str) -> tuple[int, int]:
     """Rate a separator: rows whose field count matches the header's, then fields."""
     rows = []
     try:
-        reader = _csv_reader(io.StringIO(sample), delimiter)
+        reader = _csv_reader(io.StringIO(sample, newline=""), delimiter)
         for row in reader:
             rows.append(row)
             if len(rows) > _SNIFF_ROWS:
@@ -66,21 +66,14 @@ def _score(sample: str, delimiter: str) -> tuple[int, int]:
     return (matching, width)
 
 
-def sniff_delimiter(sample: str, path: str) -> str:
+def sniff_delimiter(sample: str) -> str:
     """Return the separator among ; , tab | that splits `sample` most regularly.
 
-    Raises InputFileError when none splits the header into several columns.
+    A header that none of them splits is a one-column file, read with `;`;
+    if its separator is another one, the header then names an unknown column.
     """
     scores = {delimiter: _score(sample, delimiter) for delimiter in DELIMITERS}
-    best = max(DELIMITERS, key=lambda delimiter: scores[delimiter])
-    if scores[best] == (0, 0):
-        raise InputFileError(
-            f"{path}: row 1: the header has one column with every separator tried "
-            "(; , tab |); give the separator with --delimiter",
-            path=path,
-            row=1,
-        )
-    return best
+    return max(DELIMITERS, key=lambda delimiter: scores[delimiter])
 
 
 class ExportReader:
@@ -106,7 +99,10 @@ class ExportReader:
         self._stream = io.TextIOWrapper(self._binary, encoding=name, newline="")
         try:
             if delimiter is None:
-                delimiter = sniff_delimiter(self._stream.read(_SNIFF_CHARS), str(path))
+                sample = self._stream.read(_SNIFF_CHARS)
+                if not sample.strip():
+                    raise self._empty()
+                delimiter = sniff_delimiter(sample)
                 self._stream.seek(0)
             self.dialect = Dialect(name, delimiter)
             self._reader = _csv_reader(self._stream, delimiter)
@@ -120,7 +116,10 @@ class ExportReader:
         for row in self._reader:
             if any(value.strip() for value in row):
                 return [value.strip() for value in row]
-        raise InputFileError(
+        raise self._empty()
+
+    def _empty(self) -> InputFileError:
+        return InputFileError(
             f"{self.path}: the file is empty; export it again", path=str(self.path)
         )
 

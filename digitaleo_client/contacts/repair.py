@@ -61,8 +61,8 @@ def _from_scientific(value: str) -> Repair | None:
     if len(fraction) < exponent:
         return Repair(
             None,
-            f"scientific notation keeps only {len(fraction) + 1} digits of a "
-            f"{exponent + 1}-digit number; export the column as text",
+            f"scientific notation keeps only {len(fraction) + 1} of the number's "
+            f"{exponent + 1} digits; export the column as text",
         )
     if len(fraction) > exponent:
         return Repair(
@@ -136,7 +136,7 @@ def repair_date(value: str) -> Repair | None:
     written = parsed.strftime(DATE_FORMAT)
     if written == value:
         return None
-    return Repair(written, f"wrote the date as {DATE_FORMAT.replace('%', '')}")
+    return Repair(written, "wrote the date as DD/MM/YYYY")
 
 
 def _parse_date(value: str) -> date | Repair:

@@ -11,7 +11,7 @@ import phonenumbers
 from digitaleo_client.contacts import columns
 from digitaleo_client.contacts.account import AccountSettings
 from digitaleo_client.contacts.headers import ColumnPlan
-from digitaleo_client.contacts.latin1 import Unencodable, fit_latin1
+from digitaleo_client.contacts.latin1 import Unencodable, fit_latin1, repair_mojibake
 from digitaleo_client.contacts.repair import Repair, repair_date, repair_phone
 from digitaleo_client.contacts.report import Change, ConversionReport, Problem
 from digitaleo_client.contacts.validation import (
@@ -179,8 +179,10 @@ class RowConverter:
         if "\n" in joined or "\r" in joined:
             self._replace_newlines(number, values)
         fits = True
-        if not joined.isascii() and not _plain_latin1(joined):
-            fits = self._fit_latin1(number, values)
+        if not joined.isascii():
+            self._repair_mojibake(number, values)
+            if not _plain_latin1("".join(values)):
+                fits = self._fit_latin1(number, values)
         invalid = self._repair(number, values) if self._repair_slots else {}
         if fits and not invalid and len(self._report.changes) == changes:
             return values, True, None
@@ -241,6 +243,15 @@ class RowConverter:
                 self._change(
                     number, index, values, new, "replaced line breaks with spaces"
                 )
+
+    def _repair_mojibake(self, number: int, values: list[str]) -> None:
+        for index, value in enumerate(values):
+            if value.isascii():
+                continue
+            repaired = repair_mojibake(value)
+            if repaired is not None:
+                why = "decoded UTF-8 text that had been read as ISO-8859-1"
+                self._change(number, index, values, repaired, why)
 
     def _fit_latin1(self, number: int, values: list[str]) -> bool:
         fits = True

@@ -1,11 +1,12 @@
 """Converting CRM exports into deposit parts, with hand-worked expected bytes."""
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
 
-from digitaleo_client.contacts.account import AccountSettings
+from digitaleo_client.contacts.account import AccountSettings, Dedup, InvalidValues
 from digitaleo_client.contacts.convert import (
     Change,
     ConvertOptions,
@@ -13,6 +14,8 @@ from digitaleo_client.contacts.convert import (
     build_deposit,
     check_file,
 )
+from digitaleo_client.contacts.report import write_rejects
+from digitaleo_client.errors import ConfigurationError, InputFileError
 
 DATA = Path(__file__).parent.parent / "data" / "contacts"
 DEFAULT = AccountSettings()
@@ -94,3 +97,218 @@ def test_invalid_options(tmp_path, options, message):
 
     with pytest.raises(ConfigurationError, match=message):
         build_deposit(DATA / "excel-cp1252.csv", tmp_path, DEFAULT, options)
+
+
+def write_export(tmp_path, text, encoding="utf-8"):
+    path = tmp_path / "export.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def test_parts_repeat_the_header(tmp_path):
+    rows = "".join(f"c{i}@example.com;Nom{i}\n" for i in range(6))
+    source = write_export(tmp_path, "Email;Nom\n" + rows)
+    # The header "Nom;Email\n" is 10 bytes and each row "Nom0;c0@example.com\n" 20.
+    options = ConvertOptions(max_part_bytes=50, zip="never")
+    report = build_deposit(source, tmp_path / "out", DEFAULT, options)
+
+    assert [path.name for path in report.parts] == [
+        "export.csv",
+        "export.part2.csv",
+        "export.part3.csv",
+    ]
+    assert report.parts[0].read_bytes() == (
+        b"Nom;Email\nNom0;c0@example.com\nNom1;c1@example.com\n"
+    )
+    assert report.parts[2].read_bytes() == (
+        b"Nom;Email\nNom4;c4@example.com\nNom5;c5@example.com\n"
+    )
+
+
+def test_zip_always(tmp_path):
+    source = write_export(tmp_path, "Email\na@example.com\n")
+    report = build_deposit(
+        source, tmp_path / "out", DEFAULT, ConvertOptions(zip="always")
+    )
+    (part,) = report.parts
+    with zipfile.ZipFile(part) as archive:
+        assert archive.namelist() == ["export.csv"]
+        assert archive.read("export.csv") == b"Email\na@example.com\n"
+
+
+def test_dispatch_option_written_last(tmp_path):
+    account = AccountSettings(dispatch={"AO201": "rennes"})
+    source = write_export(tmp_path, "Email,Nom\na@example.com,Martin\n")
+    options = ConvertOptions(dispatch="AO201")
+    report = build_deposit(source, tmp_path / "out", account, options)
+    assert (
+        report.parts[0].read_bytes()
+        == b"Nom;Email;dispatch\nMartin;a@example.com;AO201\n"
+    )
+
+
+def test_unknown_dispatch_reference_rejected(tmp_path):
+    account = AccountSettings(dispatch={"AO201": "rennes"})
+    source = write_export(
+        tmp_path, "dispatch;Email\nAO999;a@example.com\nAO201;b@example.com\n"
+    )
+    report = check_file(source, account)
+    assert report.rejected == [
+        Problem(
+            2,
+            "dispatch",
+            "AO999",
+            "dispatch reference not in the account's dispatch map",
+            "dispatch reference not in the account's dispatch map",
+        )
+    ]
+    assert report.rows_written == 1
+
+
+@pytest.mark.parametrize(
+    ("account", "text", "message"),
+    [
+        (
+            AccountSettings(dispatch={"AO201": "rennes"}),
+            "Email\na@example.com\n",
+            (
+                "row 1: the account dispatches to several accounts, so each row needs a "
+                "dispatch reference; add a dispatch column or give --dispatch REF"
+            ),
+        ),
+        (
+            AccountSettings(dedup=Dedup.REFERENCE),
+            "Email\na@example.com\n",
+            (
+                "row 1: the account deduplicates on Référence, and no column maps to it; "
+                "map the customer reference column with --map"
+            ),
+        ),
+    ],
+    ids=["multi-account-without-dispatch", "reference-criterion-without-reference"],
+)
+def test_header_the_account_cannot_use(tmp_path, account, text, message):
+    source = write_export(tmp_path, text)
+    with pytest.raises(InputFileError) as caught:
+        check_file(source, account)
+    assert str(caught.value) == f"{source}: {message}"
+
+
+def test_missing_reference_rejected(tmp_path):
+    account = AccountSettings(dedup=Dedup.REFERENCE)
+    source = write_export(
+        tmp_path, "Référence;Email\n;a@example.com\nR2;b@example.com\n"
+    )
+    report = check_file(source, account)
+    assert [(p.row, p.column, p.reason) for p in report.rejected] == [
+        (2, "Référence", "missing Référence, required by the reference criterion")
+    ]
+
+
+def test_blank_invalid_keeps_contact_under_strict_account(tmp_path):
+    strict = AccountSettings(invalid_values=InvalidValues.REJECT_CONTACT)
+    source = write_export(tmp_path, "Email;Mobile\nbad@;06 12 34 56 78\n")
+
+    without = check_file(source, strict)
+    assert without.rows_rejected == 1
+    assert (
+        without.rejected[0].category
+        == "an invalid value, and invalid_values is reject_contact"
+    )
+
+    report = build_deposit(
+        source, tmp_path / "out", strict, ConvertOptions(blank_invalid=True)
+    )
+    assert report.rows_rejected == 0
+    assert report.parts[0].read_bytes() == b"Email;Mobile\n;06 12 34 56 78\n"
+    assert report.changes == [
+        Change(2, "Email", "bad@", "", "blanked an invalid value (--blank-invalid)")
+    ]
+    assert [(p.row, p.column) for p in report.invalid_values] == [(2, "Email")]
+
+
+def test_row_with_wrong_field_count(tmp_path):
+    source = write_export(
+        tmp_path, "Email;Nom\na@example.com;Martin;extra\nb@example.com;Durand\n"
+    )
+    report = check_file(source, DEFAULT)
+    assert report.rejected == [
+        Problem(
+            2,
+            "",
+            "",
+            "3 fields where the header has 2; check the separators and quotes on that row",
+            "wrong number of fields",
+        )
+    ]
+    assert report.rows_written == 1
+
+
+@pytest.mark.parametrize(
+    ("policy", "written", "rejected"),
+    [
+        ("transliterate", b"Nom;Email\nCoeur;c@example.com\n", ["Иван"]),
+        ("ascii", b"Nom;Email\nIvan;i@example.com\nCoeur;c@example.com\n", []),
+        ("strict", b"Nom;Email\n", ["Иван", "Cœur"]),
+    ],
+    ids=["transliterate", "ascii", "strict"],
+)
+def test_unencodable_policies(tmp_path, policy, written, rejected):
+    source = write_export(
+        tmp_path, "Nom;Email\nИван;i@example.com\nCœur;c@example.com\n"
+    )
+    report = build_deposit(
+        source, tmp_path / "out", DEFAULT, ConvertOptions(unencodable=policy)
+    )
+    assert report.parts[0].read_bytes() == written
+    assert [problem.value for problem in report.rejected] == rejected
+    assert {problem.category for problem in report.rejected} <= {
+        "value not representable in ISO-8859-1"
+    }
+
+
+def test_mojibake_and_dates_repaired(tmp_path):
+    source = write_export(
+        tmp_path,
+        "Nom;Email;Date de naissance\nCafÃ©;a@example.com;1980-04-03\nB;b@example.com;03/04/80\n",
+    )
+    report = build_deposit(source, tmp_path / "out", DEFAULT)
+    assert report.parts[0].read_bytes() == (
+        b"Nom;Email;Date de naissance\nCaf\xe9;a@example.com;03/04/1980\nB;b@example.com;03/04/80\n"
+    )
+    assert [(c.row, c.column, c.new) for c in report.changes] == [
+        (2, "Nom", "Café"),
+        (2, "Date de naissance", "03/04/1980"),
+    ]
+    assert report.invalid_values == [
+        Problem(
+            3,
+            "Date de naissance",
+            "03/04/80",
+            "two-digit year is ambiguous; write the year in full",
+        )
+    ]
+
+
+def test_rejects_file_in_export_encoding(tmp_path):
+    source = write_export(
+        tmp_path, "Nom;Mobile\nHélène;06 39 98 12 34\n", encoding="cp1252"
+    )
+    report = check_file(source, DEFAULT)
+    rejects = tmp_path / "rejects.csv"
+    write_rejects(report, rejects, report.encoding)
+    assert rejects.read_bytes() == (
+        b"row;column;value;reason\n"
+        b"2;Mobile;06 39 98 12 34;no valid Email, T\xe9l\xe9phone Fixe or Mobile: "
+        b"not an assigned phone number in FR or in international form\n"
+    )
+
+
+def test_parts_may_not_overwrite_the_export(tmp_path):
+    source = write_export(tmp_path, "Email\na@example.com\n")
+    with pytest.raises(ConfigurationError) as caught:
+        build_deposit(source, tmp_path, DEFAULT)
+    assert str(caught.value) == (
+        f"writing the parts of {source} to {tmp_path} would overwrite it; "
+        "choose another output folder or part name"
+    )
