@@ -40,11 +40,17 @@ def dedup_key(
     value. A key whose values are all empty is None: such a contact matches
     no other and is always created.
     """
+    key_columns = criterion.key_columns
+    if len(key_columns) == 1:
+        # The common criteria have one column: skip building a list per row.
+        column = key_columns[0]
+        source = canonical if column in CANONICAL_COLUMNS else fields
+        return source.get(column) or None
     parts = [
         canonical.get(column, "")
         if column in CANONICAL_COLUMNS
         else fields.get(column, "")
-        for column in criterion.key_columns
+        for column in key_columns
     ]
     if not any(parts):
         return None

@@ -101,7 +101,8 @@ def import_contacts(
         contact_id, canonical = _save(context, account, fields, verdict.canonical)
         if account not in suppressed:
             suppressed[account] = context.book.suppressions(account)
-        _apply_suppressions(context, contact_id, canonical, suppressed[account])
+        if suppressed[account]:
+            _apply_suppressions(context, contact_id, canonical, suppressed[account])
         target.add(account, contact_id)
 
 
@@ -145,8 +146,6 @@ def _apply_suppressions(
     suppressed: set[tuple[str, str]],
 ) -> None:
     """Opt a contact out of each media whose means of contact is suppressed."""
-    if not suppressed:
-        return
     for media in Media:
         value = canonical.get(media.contact_column)
         if value is None or (media.value, value) not in suppressed:
