@@ -271,3 +271,18 @@ def test_url_path_is_deposit_root(ftp_front_end: StartFTP, path: str) -> None:
 
     assert names == ["in", "ko", "ok", "on"]
     assert inside == []
+
+
+def test_connection_lost_mid_session(ftp_front_end: StartFTP) -> None:
+    front_end = ftp_front_end()
+    settings = ftp_settings(front_end)
+    remote = open_transport(settings)
+    front_end.stop()
+
+    with pytest.raises(DepositConnectionError) as caught:
+        remote.list(IN)
+    remote.close()
+
+    assert f"connection to {settings.url}" in str(caught.value)
+    assert f"lost during list of {IN}" in str(caught.value)
+    assert "reconnect and retry" in str(caught.value)
