@@ -17,24 +17,20 @@ folders, today's and the 6 before it, and removes older ones.
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
 import json
 import logging
-import os
 import shutil
 import sqlite3
 import threading
-import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from digitaleo_client.contacts import columns
 from digitaleo_client.deposit import REPORTING_DIR, Media
 from fake_server.clock import Clock, paris_day
+from fake_server.report_zips import EventRow, server_file_name, write_zip
 from fake_server.store import Store
 
 logger = logging.getLogger(__name__)
@@ -54,9 +50,6 @@ _MEDIA_STORE_COLUMN = {
     Media.VOICE: "phone",
     Media.VOICEMAIL: "mobile",
 }
-
-# Characters a file name on the server cannot hold.
-_UNSAFE_IN_FILE_NAME = {"/", "\\"} | {chr(code) for code in range(32)}
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS campaigns (
@@ -93,15 +86,6 @@ class Campaign:
     name: str
     day: str
     counts: dict[tuple[str, str], int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class _EventRow:
-    campaign_id: int
-    campaign_name: str
-    media: str
-    event: str
-    fields: dict[str, str]
 
 
 class Reporting:
@@ -241,27 +225,27 @@ class Reporting:
         folder = self.root / REPORTING_DIR / day
         folder.mkdir(parents=True, exist_ok=True)
 
-        written = [_write_zip(folder / f"{day}_Daily.zip", day, events)]
+        written = [write_zip(folder / f"{day}_Daily.zip", day, events)]
         for campaign_id, name in sorted(
             {(e.campaign_id, e.campaign_name) for e in events}
         ):
             campaign_events = [e for e in events if e.campaign_id == campaign_id]
             zip_name = f"{day}_{campaign_id}_{server_file_name(name)}.zip"
-            written.append(_write_zip(folder / zip_name, day, campaign_events))
+            written.append(write_zip(folder / zip_name, day, campaign_events))
         self.prune()
         logger.info(
             "reports of %s written: %d zips, %d events", day, len(written), len(events)
         )
         return written
 
-    def _events_of_day(self, day: str) -> list[_EventRow]:
+    def _events_of_day(self, day: str) -> list[EventRow]:
         rows = self.store.connection().execute(
             "SELECT e.campaign_id, c.name, e.media, e.event, e.fields FROM campaign_events e"
             " JOIN campaigns c ON c.id = e.campaign_id WHERE e.day = ? ORDER BY e.id",
             (day,),
         )
         return [
-            _EventRow(campaign_id, name, media, event, json.loads(fields))
+            EventRow(campaign_id, name, media, event, json.loads(fields))
             for campaign_id, name, media, event, fields in rows
         ]
 
@@ -278,17 +262,6 @@ class Reporting:
         if removed:
             logger.info("retention removed the reports of %s", ", ".join(removed))
         return removed
-
-
-def server_file_name(campaign_name: str) -> str:
-    """Return a campaign name as the server writes it in a zip name.
-
-    Only path separators and control characters become `_`; spaces, `#`,
-    accents and other awkward characters stay, as clients must cope with them.
-    """
-    return "".join(
-        "_" if char in _UNSAFE_IN_FILE_NAME else char for char in campaign_name
-    )
 
 
 def _parse_media(value: Media | str) -> Media:
@@ -334,53 +307,6 @@ def _is_day(name: str) -> bool:
         return datetime.date.fromisoformat(name).isoformat() == name
     except ValueError:
         return False
-
-
-def _write_zip(path: Path, day: str, events: Iterable[_EventRow]) -> Path:
-    """Write the zip at `path` atomically, unless it already contains the same bytes."""
-    data = _zip_bytes(day, events)
-    if path.exists() and path.read_bytes() == data:
-        return path
-    partial = path.with_name(f".{path.name}.part")
-    partial.write_bytes(data)
-    os.replace(partial, path)
-    return path
-
-
-def _zip_bytes(day: str, events: Iterable[_EventRow]) -> bytes:
-    by_file: dict[str, list[dict[str, str]]] = {}
-    for event in events:
-        by_file.setdefault(f"{event.media}_{event.event}.csv", []).append(event.fields)
-
-    # Entries are dated midnight of the day, so equal content gives equal bytes.
-    stamp = datetime.datetime.fromisoformat(day).timetuple()[:6]
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
-        for file_name in sorted(by_file):
-            info = zipfile.ZipInfo(file_name, date_time=stamp)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            archive.writestr(info, event_csv(by_file[file_name]))
-    return buffer.getvalue()
-
-
-def event_csv(contacts: list[dict[str, str]]) -> bytes:
-    """Write contacts in the deposit's CSV format: ISO-8859-1, `;`, LF.
-
-    The header lists the columns any contact has, the published ones first
-    in their published order, then the others in order of appearance.
-    """
-    present: dict[str, None] = {}
-    for contact in contacts:
-        present.update(dict.fromkeys(contact))
-    header = [name for name in columns.STANDARD_COLUMNS if name in present]
-    header += [name for name in present if name not in header]
-
-    text = io.StringIO()
-    writer = csv.writer(text, delimiter=";", lineterminator="\n")
-    writer.writerow(header)
-    for contact in contacts:
-        writer.writerow([contact.get(name, "") for name in header])
-    return text.getvalue().encode("iso-8859-1")
 
 
 class ReportSchedule:

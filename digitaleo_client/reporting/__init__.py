@@ -26,13 +26,12 @@ from digitaleo_client.reporting.names import (
     parse_report_name,
 )
 from digitaleo_client.reporting.pull import (
-    RETENTION_DAYS,
     PullResult,
     RemoteReport,
     ReportDay,
     ReportPuller,
-    find_missing_days,
 )
+from digitaleo_client.reporting.retention import RETENTION_DAYS, find_missing_days
 from digitaleo_client.reporting.summary import SummaryRow, summarize
 
 __all__ = [

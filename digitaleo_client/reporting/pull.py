@@ -14,7 +14,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -35,30 +35,20 @@ from digitaleo_client.reporting.archive import (
     ExtractionLimits,
     extract_report,
 )
+from digitaleo_client.reporting.lock import pull_lock
 from digitaleo_client.reporting.names import (
     ReportName,
     add_days,
-    days_between,
     is_day,
     parse_report_name,
 )
+from digitaleo_client.reporting.retention import RETENTION_DAYS, find_missing_days
 from digitaleo_client.transport import open_transport
 from digitaleo_client.transport.base import ProgressCallback, Transport
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-try:
-    import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
-
-# Lock file in the destination that keeps two pulls into it from overlapping.
-LOCK_FILE_NAME = ".digitaleo-pull.lock"
-
-# Number of day folders the deposit keeps: the newest day and the 6 before it.
-RETENTION_DAYS = 7
 
 # Called before each download with the report; `report.size` is in bytes.
 StartCallback = Callable[["RemoteReport"], None]
@@ -281,7 +271,7 @@ class ReportPuller:
         DepositConnectionError or TransferError when the deposit fails;
         a zip that fails its checks lands in `PullResult.failed` instead.
         """
-        with _pull_lock(destination):
+        with pull_lock(destination):
             return self._pull_locked(destination, since, campaign, on_start, progress)
 
     def _pull_locked(
@@ -380,52 +370,6 @@ class ReportPuller:
         )
         self.journal.record_pulled_report(pulled)
         return pulled
-
-
-@contextlib.contextmanager
-def _pull_lock(destination: Path) -> Iterator[None]:
-    """Hold the destination's lock, waiting while another pull into it runs."""
-    destination.mkdir(parents=True, exist_ok=True)
-    with (destination / LOCK_FILE_NAME).open("a+b") as lock:
-        if fcntl is None:
-            # NOTE: without fcntl (Windows) two pulls into one folder can overlap.
-            yield
-            return
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            logger.info(
-                "another pull into %s is running; waiting for it to finish", destination
-            )
-            fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def find_missing_days(
-    last_pulled: str | None, server_days: list[str], since: str | None = None
-) -> list[str]:
-    """Return the days after `last_pulled` that have no folder on the server.
-
-    These days were lost to retention, or never written. Days before `since`
-    are not reported. Returns an empty list before the first pull.
-
-    NOTE: a day pulled before the server's last write of it, then removed by
-    retention before the next pull, is not reported: its last events are
-    lost without a warning. Pulling after the day's last write avoids it.
-    """
-    if last_pulled is None or not server_days:
-        return []
-    start = add_days(last_pulled, 1)
-    if since is not None and since > start:
-        start = since
-    newest = max(server_days)
-    if start > newest:
-        return []
-    present = set(server_days)
-    return [day for day in days_between(start, newest) if day not in present]
 
 
 def _sha256(path: Path) -> str:

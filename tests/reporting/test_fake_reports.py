@@ -10,7 +10,8 @@ import pytest
 from fake_contacts import add_contacts
 
 from fake_server.clock import ManualClock
-from fake_server.reporting import CampaignError, Reporting, server_file_name
+from fake_server.report_zips import server_file_name
+from fake_server.reporting import CampaignError, Reporting
 from fake_server.server import FakeServer
 from fake_server.store import Store
 
