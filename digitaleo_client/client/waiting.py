@@ -180,5 +180,5 @@ class Waiter:
             f"look in {upload.folder.path}/ later",
             path=upload.remote_path,
             stage=last.stage.value if last else None,
-            outcome=last,
+            outcome=last.as_dict() if last else None,
         )

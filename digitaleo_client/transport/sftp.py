@@ -2,7 +2,7 @@
 
 paramiko's defaults send 32 KiB requests one window at a time, which reaches
 about half of OpenSSH's throughput. This transport opens a 64 MiB window
-with 256 KiB packets, keeps many 255 KiB requests in flight in both
+with 256 KiB packets, keeps several 255 KiB requests in flight in both
 directions and reads local files 1 MiB at a time. 255 KiB is the largest
 read and write length that OpenSSH's sftp-server accepts; a server that
 rejects such requests gets the whole file again in 32 KiB requests.
@@ -209,8 +209,13 @@ class SFTPTransport(Transport):
             self._sftp.mkdir(self._remote(path))
 
     def _close(self) -> None:
-        self._sftp.close()
-        self._ssh.close()
+        try:
+            self._sftp.close()
+        except (OSError, EOFError, paramiko.SSHException) as error:
+            # The connection is already gone; closing it is all that is left.
+            logger.debug("SFTP session of %s ended with %r", self.display_url, error)
+        finally:
+            self._ssh.close()
         logger.debug("closed the connection to %s", self.display_url)
 
     # -- helpers -------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from digitaleo_client import retry
 from digitaleo_client.client import DigitaleoClient, PollPolicy, StageChange, Upload
 from digitaleo_client.config import ConnectionSettings
 from digitaleo_client.deposit import (
@@ -378,3 +379,21 @@ def test_find_upload_missing(client: DigitaleoClient) -> None:
         "no file named absent.csv in the in/, on/, ok/ or ko/ folders of contacts/import/"
         in (str(caught.value))
     )
+
+
+def test_reconnects_after_dropped_connection(
+    client: DigitaleoClient, deposit: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pauses: list[float] = []
+    policy = retry.RetryPolicy("read", jitter=0.0, sleep=pauses.append)
+    monkeypatch.setattr(retry, "READ", policy)
+    (deposit / "contacts/import/.addToExistingList").write_bytes(b"")
+    first = client.transport
+    # Cut the SSH connection under the client, as a network failure would.
+    first._ssh.sock.close()  # type: ignore[attr-defined]
+
+    mode = client.get_mode()
+
+    assert mode is ImportMode.ADD
+    assert client.transport is not first
+    assert pauses == [1.0]
