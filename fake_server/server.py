@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import enum
 import logging
+from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -22,6 +23,7 @@ import paramiko
 
 from fake_server.clock import Clock, SystemClock
 from fake_server.config import ServerConfig, load_server_config
+from fake_server.faults import PROCESSING_DELAY, Fault, Faults
 from fake_server.ftp import FTPFrontEnd
 from fake_server.processor import Processor
 from fake_server.reporting import Reporting, ReportSchedule
@@ -60,6 +62,10 @@ class FakeServer:
     self-signed certificate for `host`, written under the state folder.
     `report_interval` is the number of real seconds between two writes of
     today's report zips; None writes them only when `reporting` is asked.
+    `faults` arms faults to inject, as Fault objects or texts such as
+    "drop-upload-after=4096" (see `fake_server.faults`); a processing-delay
+    fault raises `processing_delay` to its value. Raises ValueError for an
+    unknown or malformed fault.
 
     Use it as a context manager, or call start() and stop(). A server starts
     once; create a new one, on the same root if you like, to serve again.
@@ -80,8 +86,10 @@ class FakeServer:
         ftp_port: int | None = None,
         ftps: bool = False,
         report_interval: float | None = None,
+        faults: Iterable[Fault | str] = (),
     ) -> None:
         self.root = Path(root).absolute()
+        self.faults = Faults(faults)
         if isinstance(config, ServerConfig):
             self.config = config
         else:
@@ -90,7 +98,9 @@ class FakeServer:
         self.clock: Clock = clock if clock is not None else SystemClock()
         self._requested_port = port
         self._settle_seconds = settle_seconds
-        self._processing_delay = processing_delay
+        self._processing_delay = max(
+            processing_delay, self.faults.value(PROCESSING_DELAY)
+        )
         self._ready_timeout = ready_timeout
         self._report_interval = report_interval
         self._reporting: Reporting | None = None
@@ -156,13 +166,20 @@ class FakeServer:
             for user in self.config.users
         }
         registry = SessionRegistry(
-            real_root, accounts, self._processor.submit, open_uploads
+            real_root, accounts, self._processor.submit, open_uploads, self.faults
         )
         self._listener = SSHListener(
             self.host, self._requested_port, self._host_key, registry
         )
         self._listener.start(self._ready_timeout)
         self.write_known_hosts(self.known_hosts_path)
+        # Files an earlier server on this root left in in/ are processed now,
+        # as the deposit would after a restart.
+        self._processor.scan()
+        if self.faults:
+            logger.warning(
+                "injecting faults: %s", ", ".join(map(str, self.faults.armed()))
+            )
         if self._ftp_port is not None:
             self._start_ftp(real_root, accounts)
 
@@ -195,6 +212,7 @@ class FakeServer:
         if self._state is _State.STOPPED:
             return
         self._state = _State.STOPPED
+        self.faults.stopping.set()
         if self._ftp is not None:
             self._ftp.stop()
         if self._listener is not None:

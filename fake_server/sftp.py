@@ -26,6 +26,13 @@ from paramiko import sftp as sftp_codes
 
 from fake_server import access
 from fake_server.access import AccessError, ClientPath, PathNotFound
+from fake_server.faults import (
+    DROP_AFTER_RENAME,
+    DROP_UPLOAD_AFTER,
+    REFUSE_RENAME,
+    STALL_LISTING,
+    Faults,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -121,6 +128,7 @@ class SessionRegistry:
     accounts: dict[str, Account]
     submit: SubmitCallback
     open_uploads: OpenUploads = field(default_factory=OpenUploads)
+    faults: Faults = field(default_factory=Faults)
     _sessions: set[DepositSFTPServer] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -207,6 +215,8 @@ class DepositSFTPServer(paramiko.SFTPServer):  # type: ignore[misc]
         super().__init__(channel, name, server, DepositSFTPInterface)
         self.registry = server.registry
         self.registry.add(self)
+        interface: DepositSFTPInterface = self.server
+        interface.drop_connection = channel.get_transport().close
 
     def _send_status(
         self, request_number: int, code: int, desc: str | None = None
@@ -273,7 +283,10 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
         self.registry = server.registry
         self.root = server.registry.root
         self.username = server.username
+        self.faults = server.registry.faults
         self._reason: str | None = None
+        # Closes this client's SSH connection; set by DepositSFTPServer.
+        self.drop_connection: Callable[[], None] = lambda: None
 
     # -- error reporting -----------------------------------------------------
 
@@ -300,6 +313,9 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
     def list_folder(self, path: str) -> list[paramiko.SFTPAttributes]:
         client_path = access.parse_client_path(path)
         folder = access.real_path(self.root, client_path)
+        stall = self.faults.take(STALL_LISTING)
+        if stall is not None and stall.value is not None:
+            self.faults.stall(stall.value)
         with os.scandir(folder) as entries:
             return [
                 paramiko.SFTPAttributes.from_stat(
@@ -360,7 +376,18 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
             client_path,
             on_release=functools.partial(uploads.discard, real),
             on_complete=on_complete,
+            drop_after=self._upload_drop_point(client_path),
+            drop_connection=self.drop_connection,
         )
+
+    def _upload_drop_point(self, client_path: ClientPath) -> int | None:
+        """Return after how many bytes to drop this upload's connection, or None."""
+        if access.write_target(client_path) is not access.WriteTarget.IN_FILE:
+            return None
+        fault = self.faults.take(DROP_UPLOAD_AFTER)
+        if fault is None or fault.value is None:
+            return None
+        return int(fault.value)
 
     @_sftp_errors
     def remove(self, path: str) -> int:
@@ -374,6 +401,8 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
     def rename(self, oldpath: str, newpath: str) -> int:
         """Rename as SFTP version 3 specifies: fail if the target exists."""
         source, target, real_source, real_target = self._rename_paths(oldpath, newpath)
+        if self._refuses_rename(source):
+            return SFTP_FAILURE
         # A hard link then an unlink never replaces an existing target.
         os.link(real_source, real_target, follow_symlinks=False)
         os.unlink(real_source)
@@ -384,6 +413,8 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
     def posix_rename(self, oldpath: str, newpath: str) -> int:
         """Rename, replacing the target if it exists."""
         source, target, real_source, real_target = self._rename_paths(oldpath, newpath)
+        if self._refuses_rename(source):
+            return SFTP_FAILURE
         os.replace(real_source, real_target)
         self._after_rename(source, target, real_target)
         return SFTP_OK
@@ -404,6 +435,15 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
         logger.info("%r renamed %s to %s", self.username, source.text, target.text)
         if access.is_submitted_upload(target):
             self._submit(target, real_target)
+        if self.faults.take(DROP_AFTER_RENAME) is not None:
+            self.drop_connection()
+
+    def _refuses_rename(self, source: ClientPath) -> bool:
+        """Tell whether the refuse-rename fault answers this rename with a failure."""
+        if self.faults.take(REFUSE_RENAME) is None:
+            return False
+        self._reason = f"rename of {source.text} refused by an injected fault"
+        return True
 
     @_sftp_errors
     def chattr(self, path: str, attr: paramiko.SFTPAttributes) -> int:
@@ -467,7 +507,9 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
 
     `on_release` runs whenever the file is closed. `on_complete` runs after
     it only when the client closed the file, and not when the connection
-    dropped while the file was open.
+    dropped while the file was open. `drop_after` None writes everything;
+    otherwise only the first `drop_after` bytes of the file are written and
+    a write past them calls `drop_connection` instead.
     """
 
     def __init__(
@@ -478,6 +520,8 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
         *,
         on_release: Callable[[], None] | None = None,
         on_complete: Callable[[], None] | None = None,
+        drop_after: int | None = None,
+        drop_connection: Callable[[], None] | None = None,
     ) -> None:
         super().__init__(flags)
         self.descriptor = descriptor
@@ -486,6 +530,9 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
         self.path = path
         self.on_release = on_release
         self.on_complete = on_complete
+        self.drop_after = drop_after
+        self.drop_connection = drop_connection
+        self.dropped = False
         self.closed = False
 
     def read(self, offset: int, length: int) -> bytes | int:
@@ -497,6 +544,10 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
     def write(self, offset: int, data: bytes) -> int:
         if not self.writable:
             return SFTP_PERMISSION_DENIED
+        if self.dropped:
+            return SFTP_FAILURE
+        if self.drop_after is not None and offset + len(data) > self.drop_after:
+            return self._write_then_drop(offset, data, self.drop_after)
         try:
             if self.append:
                 os.write(self.descriptor, data)
@@ -505,6 +556,20 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
         except OSError as error:
             return _status_of(error)
         return SFTP_OK
+
+    def _write_then_drop(self, offset: int, data: bytes, limit: int) -> int:
+        """Write the bytes before `limit`, then close the connection."""
+        if offset < limit:
+            os.pwrite(self.descriptor, data[: limit - offset], offset)
+        logger.warning(
+            "dropping the connection after %d bytes of %s (injected fault)",
+            limit,
+            self.path.text,
+        )
+        self.dropped = True
+        if self.drop_connection is not None:
+            self.drop_connection()
+        return SFTP_FAILURE
 
     def stat(self) -> paramiko.SFTPAttributes | int:
         try:

@@ -15,6 +15,7 @@ from digitaleo_client.client.mode import read_mode, write_mode
 from digitaleo_client.client.outcome import ModeChange, Outcome, PushResult, Upload
 from digitaleo_client.client.plan import PartPlan, plan_parts
 from digitaleo_client.client.prepare import prepare_deposit
+from digitaleo_client.client.retrying import RetryPolicies, needs_reconnect
 from digitaleo_client.client.waiting import (
     Clock,
     PollPolicy,
@@ -39,7 +40,7 @@ from digitaleo_client.deposit import (
 )
 from digitaleo_client.errors import (
     ConfigurationError,
-    DepositConnectionError,
+    DigitaleoError,
     RemoteNotFound,
     TransferError,
 )
@@ -59,7 +60,8 @@ class DigitaleoClient:
     Use it as a context manager. The connection opens on first use and
     reopens after a dropped connection when an operation is safe to repeat.
     `account` None means the default account settings (separator `;`,
-    dedup on Email, France); `clock` None means the system clock.
+    dedup on Email, France); `clock` None means the system clock;
+    `retry_policies` None means the default policies of `RetryPolicies`.
     """
 
     def __init__(
@@ -70,11 +72,13 @@ class DigitaleoClient:
         clock: Clock | None = None,
         poll_policy: PollPolicy | None = None,
         open_connection: Callable[[ConnectionSettings], Transport] = open_transport,
+        retry_policies: RetryPolicies | None = None,
     ) -> None:
         self.settings = settings
         self.account = account or AccountSettings()
         self.clock = clock or SystemClock()
         self.poll_policy = poll_policy or PollPolicy()
+        self.retry_policies = retry_policies or RetryPolicies()
         self._open_connection = open_connection
         self._transport: Transport | None = None
         self._closed = False
@@ -96,7 +100,7 @@ class DigitaleoClient:
                 f"the client for {self.display_url} is closed; create a new DigitaleoClient"
             )
         if self._transport is None:
-            self._transport = retry.CONNECT.call(
+            self._transport = self.retry_policies.connect.call(
                 lambda: self._open_connection(self.settings),
                 f"connect to {self.display_url}",
             )
@@ -132,8 +136,9 @@ class DigitaleoClient:
         def attempt() -> T:
             try:
                 return operation()
-            except DepositConnectionError:
-                self._drop_connection()
+            except DigitaleoError as error:
+                if needs_reconnect(error):
+                    self._drop_connection()
                 raise
 
         return policy.call(attempt, what)
@@ -146,13 +151,15 @@ class DigitaleoClient:
         Raises ConfigurationError when several mode files are present.
         """
         return self._retried(
-            retry.READ, lambda: read_mode(self.transport), "read import mode"
+            self.retry_policies.read,
+            lambda: read_mode(self.transport),
+            "read import mode",
         )
 
     def set_mode(self, mode: ImportMode) -> ModeChange:
         """Leave exactly the dot-file of `mode`; return the mode before and after."""
         return self._retried(
-            retry.READ,
+            self.retry_policies.read,
             lambda: write_mode(self.transport, mode),
             f"set import mode {mode}",
         )
@@ -287,12 +294,16 @@ class DigitaleoClient:
                 action, media, name, None, None, frozenset(processed - {newest})
             )
 
-        return self._retried(retry.READ, find, f"find {name} in {folder.path}")
+        return self._retried(
+            self.retry_policies.read, find, f"find {name} in {folder.path}"
+        )
 
     def locate(self, upload: Upload) -> Outcome | None:
         """Return the current stage of `upload`, or None while it moves between folders."""
         return self._retried(
-            retry.READ, lambda: locate(self.transport, upload), "locate upload"
+            self.retry_policies.read,
+            lambda: locate(self.transport, upload),
+            "locate upload",
         )
 
     def _push_parts(
@@ -355,14 +366,18 @@ class DigitaleoClient:
                 )
             return frozenset(processed_names(self.transport, folder, remote_name))
 
-        earlier = self._retried(retry.READ, check_and_note, f"look at {folder.path}")
+        earlier = self._retried(
+            self.retry_policies.read, check_and_note, f"look at {folder.path}"
+        )
         size = self._retried(
-            retry.UPLOAD,
+            self.retry_policies.upload,
             lambda: self._put(local_path, partial, on_progress),
             f"upload {partial}",
         )
         self._retried(
-            retry.PUBLISH, lambda: self._publish(partial, final), f"rename to {final}"
+            self.retry_policies.publish,
+            lambda: self._publish(partial, final, folder, earlier),
+            f"rename to {final}",
         )
         uploaded_at = self.clock.now()
         logger.info("uploaded %s as %s (%d bytes)", local_path, final, size)
@@ -387,14 +402,33 @@ class DigitaleoClient:
         with local_path.open("rb") as source:
             return transport.put(source, partial, on_progress)
 
-    def _publish(self, partial: str, final: str) -> None:
-        """Rename `partial` to `final`, unless an earlier attempt already did."""
+    def _publish(
+        self, partial: str, final: str, folder: ActionFolder, earlier: frozenset[str]
+    ) -> None:
+        """Rename `partial` to `final`, unless an earlier attempt already did.
+
+        Raises RemoteNotFound when the temporary file is gone and no file of
+        the final name appeared in in/, on/, ok/ or ko/ either.
+        """
+        if self.transport.exists(partial):
+            self.transport.rename(partial, final)
+            return
+
         # The hidden file was written by this push, so its absence means the
-        # rename happened but its response was lost with the connection.
-        if not self.transport.exists(partial):
+        # rename happened but its response was lost with the connection. The
+        # deposit may already have moved the file on from in/.
+        name = posixpath.basename(final)
+        if (
+            self.transport.exists(final)
+            or processed_names(self.transport, folder, name) - earlier
+        ):
             logger.info("%s was already renamed to %s", partial, final)
             return
-        self.transport.rename(partial, final)
+        raise RemoteNotFound(
+            f"{partial} disappeared from {self.display_url} before its rename, and "
+            f"no {name} appeared in {folder.path}/; push the file again",
+            path=partial,
+        )
 
 
 def _action_folder(action: Action, media: Media | None) -> ActionFolder:

@@ -18,6 +18,7 @@ import typer
 
 from digitaleo_client.errors import ConfigurationError
 from fake_server.cli import app
+from fake_server.faults import Fault, parse_fault
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +125,17 @@ def serve(
             "reporting/; 0 writes them only with the `report` command.",
         ),
     ] = DEFAULT_REPORT_INTERVAL,
+    fault: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--fault",
+            metavar="NAME[=VALUE]",
+            help="Inject a fault to test clients against; repeatable. "
+            "drop-upload-after=BYTES, refuse-rename, drop-after-rename and "
+            "stall-listing=SECONDS fire once each; processing-delay=SECONDS "
+            "holds every file in on/.",
+        ),
+    ] = None,
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Log every SFTP request on stderr.")
     ] = False,
@@ -137,6 +149,7 @@ def serve(
     password = _password_from(password_env)
     if ftps and ftp_port is None:
         _fail("--ftps needs --ftp-port; add --ftp-port 0 for a free port", code=2)
+    faults = _parse_faults(fault or [])
 
     # Imported here so that `--help` and other commands stay fast.
     from fake_server.server import FakeServer
@@ -154,6 +167,7 @@ def serve(
                 ftp_port=ftp_port,
                 ftps=ftps,
                 report_interval=report_interval or None,
+                faults=faults,
             )
             server.start()
         except ConfigurationError as error:
@@ -175,6 +189,16 @@ def serve(
             server.stop()
             if ready_file is not None:
                 ready_file.unlink(missing_ok=True)
+
+
+def _parse_faults(texts: list[str]) -> list[Fault]:
+    faults = []
+    for text in texts:
+        try:
+            faults.append(parse_fault(text))
+        except ValueError as error:
+            _fail(f"--fault {text}: {error}", code=2)
+    return faults
 
 
 def _configure_logging(verbose: bool) -> None:
