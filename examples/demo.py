@@ -4,8 +4,10 @@
 in a temporary folder, pins its host key in a known_hosts file, sets sync
 mode, pushes examples/contacts.csv, waits for the outcome, shows the
 server's counts, then pushes examples/contacts-small.csv to the same list
-and checks that the list now contains exactly that file's contacts. It exits 0
-only if every check held.
+and checks that the list now contains exactly that file's contacts. Last, the
+fake deposit records a campaign for its contacts and writes its report
+zips, and the demo pulls them and reads the opt-outs. It exits 0 only if every
+check held.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from typing import Any
 from digitaleo_client.client import DigitaleoClient, PushResult, StageChange
 from digitaleo_client.config import ConnectionSettings
 from digitaleo_client.deposit import ImportMode
+from digitaleo_client.journal import Journal
+from digitaleo_client.reporting import ReportPuller, iter_pulled_events
 from fake_server.server import FakeServer
 
 EXAMPLES = Path(__file__).resolve().parent
@@ -83,6 +87,34 @@ def push(client: DigitaleoClient, export: Path) -> PushResult:
     return result
 
 
+def pull_reports(
+    server: FakeServer, settings: ConnectionSettings, workspace: Path
+) -> None:
+    print("recording a campaign on the fake deposit and writing its report zips")
+    campaign = server.reporting.record_campaign(
+        "Soldes d'hiver #1", media=["EMAIL"], opened=5, clicked=2, optout=1
+    )
+    server.reporting.write_reports()
+    with Journal(workspace / "journal.sqlite3") as journal:
+        with ReportPuller.connect(settings, journal) as puller:
+            result = puller.pull(workspace / "reports")
+            again = puller.pull(workspace / "reports")
+        for pulled in result.pulled:
+            print(f"  pulled {pulled.remote_path} into {pulled.local_folder.name}/")
+        optouts = list(iter_pulled_events(journal, optouts_only=True))
+    check(
+        len(result.pulled) == 2,
+        "the campaign zip and the day's general zip were pulled",
+    )
+    check(again.bytes_received == 0, "a second pull transferred no bytes")
+    check(
+        [(event.campaign_id, event.media) for event in optouts]
+        == [(str(campaign.id), "EMAIL")],
+        "the report names the one contact who opted out: "
+        + ", ".join(str(event.email) for event in optouts),
+    )
+
+
 def run(workspace: Path) -> None:
     with FakeServer(workspace / "deposit", processing_delay=0.5) as server:
         print(f"fake deposit at {server.url}, host key {server.host_key_fingerprint}")
@@ -124,6 +156,8 @@ def run(workspace: Path) -> None:
                 big.ok and size < (big.conversion or {}).get("rows_written", 0),
                 "contacts of the first file that are not in the second one left the list",
             )
+
+        pull_reports(server, settings, workspace)
 
 
 def main() -> int:
