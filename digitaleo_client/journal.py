@@ -1,7 +1,14 @@
 """Local journal of the client: an SQLite file in the user's state folder.
 
 The journal remembers which report zips were pulled (by remote path, size
-and modification time) so that a rerun transfers only what is new.
+and modification time) so that a rerun transfers only what is new, and
+every push with its content hash, remote names and stage, so that `status`
+and `wait` pick up after a crash and a rerun does not push the same content
+twice.
+
+Several processes may use one journal at once (two cron jobs): the file is
+in WAL mode, writers wait up to 30 seconds for each other, and every write
+is one short transaction.
 
 The schema grows by numbered migrations: `PRAGMA user_version` stores how
 many of `MIGRATIONS` the file has applied, and opening a journal applies the
@@ -14,7 +21,8 @@ from __future__ import annotations
 import logging
 import sqlite3
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -23,8 +31,11 @@ from typing import Self
 import platformdirs
 
 from digitaleo_client.errors import ConfigurationError
+from digitaleo_client.push_journal import NewPush, PushJournal, PushRecord
 
 logger = logging.getLogger(__name__)
+
+__all__ = ["Journal", "NewPush", "PulledReport", "PushRecord", "default_journal_path"]
 
 JOURNAL_FILE_NAME = "journal.sqlite3"
 # Seconds a writer waits for another process that holds the journal's lock.
@@ -48,6 +59,33 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )
         """,
         "CREATE INDEX IF NOT EXISTS pulled_reports_day ON pulled_reports (day)",
+    ),
+    # 2: pushes, one row per push of a file, whatever its number of parts.
+    (
+        """
+        CREATE TABLE IF NOT EXISTS pushes (
+            id             INTEGER PRIMARY KEY,
+            deposit        TEXT NOT NULL,
+            content_sha256 TEXT NOT NULL,
+            source         TEXT NOT NULL,
+            action         TEXT NOT NULL,
+            media          TEXT,
+            mode           TEXT,
+            remote_name    TEXT NOT NULL,
+            parts          INTEGER NOT NULL,
+            uploads        TEXT NOT NULL,
+            stage          TEXT NOT NULL,
+            outcome        TEXT,
+            error          TEXT,
+            created_at     REAL NOT NULL,
+            updated_at     REAL NOT NULL,
+            finished_at    REAL
+        )
+        """,
+        (
+            "CREATE INDEX IF NOT EXISTS pushes_content "
+            "ON pushes (deposit, content_sha256, action, remote_name)"
+        ),
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -79,7 +117,7 @@ class PulledReport:
     pulled_at: float
 
 
-class Journal:
+class Journal(PushJournal):
     """The client's SQLite journal; use it as a context manager.
 
     `clock` returns POSIX seconds; tests pass a fake one.
@@ -91,6 +129,7 @@ class Journal:
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT)
         try:
+            self._db.execute("PRAGMA journal_mode = WAL")
             self._migrate()
         except sqlite3.DatabaseError as error:
             self._db.close()
@@ -176,6 +215,21 @@ class Journal:
         """Return the latest day of which a report was pulled, or None."""
         row = self._db.execute("SELECT MAX(day) FROM pulled_reports").fetchone()
         return None if row[0] is None else str(row[0])
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        """Run one write transaction that holds the write lock from its start.
+
+        BEGIN IMMEDIATE makes a second process wait (up to the busy timeout)
+        at the start instead of failing when it tries to write after a read.
+        """
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.rollback()
+            raise
+        self._db.commit()
 
     # -- lifecycle -------------------------------------------------------------
 

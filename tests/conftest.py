@@ -70,3 +70,13 @@ def connect_sftp() -> Callable[
 def wait_until() -> Callable[..., None]:
     """Return a function that polls a condition: see `_wait_until`."""
     return _wait_until
+
+
+@pytest.fixture(autouse=True)
+def _journal_in_tmp_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Keep the client's journal of every test in its own temporary folder.
+
+    Without it, commands run in tests would record pushes in the user's state
+    folder and reject a later test's push of the same content as a duplicate.
+    """
+    monkeypatch.setenv("DIGITALEO_JOURNAL", str(tmp_path / "journal.sqlite3"))

@@ -24,6 +24,7 @@ from digitaleo_client.cli import doctor  # noqa: E402, F401
 from digitaleo_client.cli import mode  # noqa: E402, F401
 from digitaleo_client.cli import push  # noqa: E402, F401
 from digitaleo_client.cli import reports  # noqa: E402, F401
+from digitaleo_client.cli import status  # noqa: E402, F401
 
 
 def main() -> None:

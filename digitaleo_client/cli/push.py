@@ -22,6 +22,12 @@ from digitaleo_client.cli.common import (
     stderr_console,
     with_connection_options,
 )
+from digitaleo_client.cli.status import (
+    JournalPathOption,
+    open_journal,
+    recorded_push_id,
+    wait_for_recorded_push,
+)
 from digitaleo_client.client import (
     DEFAULT_WAIT_TIMEOUT,
     DigitaleoClient,
@@ -176,13 +182,26 @@ def push(
             "already in that format as it is.",
         ),
     ] = True,
+    force: Annotated[
+        bool,
+        typer.Option(
+            "--force",
+            help="Push even when the journal shows the same content already pushed "
+            "to the same action and list (which in create mode makes a second list).",
+        ),
+    ] = False,
+    journal_path: JournalPathOption = None,
 ) -> None:
-    """Push a contact file to the deposit and (by default) wait for its outcome."""
+    """Push a contact file to the deposit and (by default) wait for its outcome.
+
+    Each push is recorded in the journal; see `digitaleo status`.
+    """
     with command_errors(common):
         account, _origin = load_account(reading.account)
         settings = common.connection_settings()
         with (
-            DigitaleoClient(settings, account) as client,
+            open_journal(journal_path) as journal,
+            DigitaleoClient(settings, account, journal=journal) as client,
             PushDisplay(common.show_progress) as display,
         ):
             result = client.push(
@@ -198,6 +217,7 @@ def push(
                 max_invalid_share=reading.max_invalid / 100,
                 on_stage=display.stage_changed,
                 on_progress=display.bytes_sent,
+                force=force,
             )
     emit(common, result.as_dict(), summary_text(result))
     if result.rejected:
@@ -216,7 +236,8 @@ def wait_command(
     name: Annotated[
         str,
         typer.Argument(
-            help="Name of the deposited file (NAME.csv), or of the list it feeds."
+            help="Push id from `digitaleo status`, to resume waiting after a crash; "
+            "or the name of the deposited file (NAME.csv), or of the list it feeds."
         ),
     ],
     common: CommonOptions,
@@ -243,14 +264,31 @@ def wait_command(
             help="Seconds to wait for ok/ or ko/.",
         ),
     ] = DEFAULT_WAIT_TIMEOUT,
+    journal_path: JournalPathOption = None,
 ) -> None:
-    """Wait for the newest file of that name to reach ok/ or ko/, as after push --no-wait."""
+    """Wait for a push, or the newest file of that name, to reach ok/ or ko/.
+
+    A number that is a push id in the journal resumes that push, parts and
+    earlier files of the same name included; anything else is a file name,
+    as after push --no-wait.
+    """
     with command_errors(common):
         settings = common.connection_settings()
+        push_id = recorded_push_id(name, journal_path)
         with (
             DigitaleoClient(settings) as client,
             PushDisplay(common.show_progress) as display,
         ):
+            if push_id is not None:
+                wait_for_recorded_push(
+                    common,
+                    client,
+                    push_id,
+                    journal_path,
+                    timeout,
+                    display.stage_changed,
+                )
+                return
             upload = client.find_upload(name, action=action, media=media)
             outcome = client.wait(
                 upload, timeout=timeout, on_stage=display.stage_changed

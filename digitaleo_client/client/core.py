@@ -15,6 +15,7 @@ from digitaleo_client.client.mode import read_mode, write_mode
 from digitaleo_client.client.outcome import ModeChange, Outcome, PushResult, Upload
 from digitaleo_client.client.plan import PartPlan, plan_parts
 from digitaleo_client.client.prepare import prepare_deposit
+from digitaleo_client.client.recording import PushRecorder
 from digitaleo_client.client.retrying import RetryPolicies, needs_reconnect
 from digitaleo_client.client.waiting import (
     Clock,
@@ -44,6 +45,7 @@ from digitaleo_client.errors import (
     RemoteNotFound,
     TransferError,
 )
+from digitaleo_client.journal import Journal
 from digitaleo_client.transport import ProgressCallback, Transport, open_transport
 
 logger = logging.getLogger(__name__)
@@ -61,7 +63,8 @@ class DigitaleoClient:
     reopens after a dropped connection when an operation is safe to repeat.
     `account` None means the default account settings (separator `;`,
     dedup on Email, France); `clock` None means the system clock;
-    `retry_policies` None means the default policies of `RetryPolicies`.
+    `retry_policies` None means the default policies of `RetryPolicies`;
+    `journal` None records no push and rejects no duplicate.
     """
 
     def __init__(
@@ -73,12 +76,15 @@ class DigitaleoClient:
         poll_policy: PollPolicy | None = None,
         open_connection: Callable[[ConnectionSettings], Transport] = open_transport,
         retry_policies: RetryPolicies | None = None,
+        journal: Journal | None = None,
     ) -> None:
         self.settings = settings
         self.account = account or AccountSettings()
         self.clock = clock or SystemClock()
         self.poll_policy = poll_policy or PollPolicy()
         self.retry_policies = retry_policies or RetryPolicies()
+        self.journal = journal
+        self._renaming = False
         self._open_connection = open_connection
         self._transport: Transport | None = None
         self._closed = False
@@ -181,6 +187,7 @@ class DigitaleoClient:
         max_invalid_share: float | None = None,
         on_stage: StageCallback | None = None,
         on_progress: ProgressCallback | None = None,
+        force: bool = False,
     ) -> PushResult:
         """Convert a contact file, upload its parts and (by default) wait for each outcome.
 
@@ -197,10 +204,15 @@ class DigitaleoClient:
         after which the mode is restored. A part that ends in ko/ stops the
         push, and the result lists the parts sent.
 
+        With a journal, the push is recorded before its upload and at each
+        stage. `force` pushes content that the journal says was already
+        pushed to the same deposit, action and remote name.
+
         Returns the PushResult; check `result.ok`, or `result.rejected` for
         ko/. Raises ConfigurationError for bad arguments, ValidationError
         or InputFileError for an unusable file, WaitTimeout when a part
-        reaches no final stage in time, and connection or transfer errors.
+        reaches no final stage in time, DuplicatePush for content already
+        pushed (unless `force`), and connection or transfer errors.
         """
         source = Path(path)
         folder = _action_folder(action, media)
@@ -229,21 +241,32 @@ class DigitaleoClient:
                 conversion=prepared.report,
                 parts=len(prepared.parts),
             )
-            if action is Action.IMPORT:
-                result.mode_change = self.set_mode(mode) if mode is not None else None
-                result.mode = mode if mode is not None else self.get_mode()
-            plan = plan_parts(result.mode, len(prepared.parts), wait)
-            result.notes += plan.notes
-            self._push_parts(
-                prepared.parts,
-                folder,
-                remote_name,
-                plan,
-                result,
-                timeout,
-                on_stage,
-                on_progress,
-            )
+            recorder = PushRecorder(self.journal, self.display_url)
+            recorder.start(source, result, force=force)
+            try:
+                if action is Action.IMPORT:
+                    result.mode_change = (
+                        self.set_mode(mode) if mode is not None else None
+                    )
+                    result.mode = mode if mode is not None else self.get_mode()
+                    recorder.mode_known(result)
+                plan = plan_parts(result.mode, len(prepared.parts), wait)
+                result.notes += plan.notes
+                self._push_parts(
+                    prepared.parts,
+                    folder,
+                    remote_name,
+                    plan,
+                    result,
+                    timeout,
+                    recorder,
+                    on_stage,
+                    on_progress,
+                )
+            except BaseException as error:
+                recorder.failed(error, maybe_published=self._renaming)
+                raise
+            recorder.finished(result)
         return result
 
     def wait(
@@ -314,9 +337,11 @@ class DigitaleoClient:
         plan: PartPlan,
         result: PushResult,
         timeout: float,
+        recorder: PushRecorder,
         on_stage: StageCallback | None,
         on_progress: ProgressCallback | None,
     ) -> None:
+        watch = recorder.watching(on_stage)
         try:
             for index, part in enumerate(parts, start=1):
                 part_mode = plan.mode_of(index)
@@ -325,10 +350,12 @@ class DigitaleoClient:
                 upload = self.upload(
                     part, folder, remote_name, index, len(parts), on_progress
                 )
+                recorder.published(upload)
                 if plan.waits_for(index):
-                    outcome = self.wait(upload, timeout=timeout, on_stage=on_stage)
+                    outcome = self.wait(upload, timeout=timeout, on_stage=watch)
                 else:
                     outcome = self.locate(upload) or _in_stage(upload)
+                recorder.outcome_seen(outcome)
                 result.outcomes.append(outcome)
                 if outcome.stage is Stage.KO:
                     _note_stopped(result, index, len(parts))
@@ -374,11 +401,14 @@ class DigitaleoClient:
             lambda: self._put(local_path, partial, on_progress),
             f"upload {partial}",
         )
+        # From here a failure may come after the rename happened.
+        self._renaming = True
         self._retried(
             self.retry_policies.publish,
             lambda: self._publish(partial, final, folder, earlier),
             f"rename to {final}",
         )
+        self._renaming = False
         uploaded_at = self.clock.now()
         logger.info("uploaded %s as %s (%d bytes)", local_path, final, size)
         return Upload(

@@ -147,7 +147,8 @@ class PushResult:
     `mode` and `mode_change` are None for actions other than import.
     `conversion` is the converter's report as a dict, None when the file
     was sent as it is. `notes` explains choices a user should know about,
-    such as the modes used for each part.
+    such as the modes used for each part. `push_id` is the push's id in
+    the journal, None when the push was not recorded.
     """
 
     action: Action
@@ -159,6 +160,7 @@ class PushResult:
     outcomes: list[Outcome] = field(default_factory=list)
     parts: int = 1
     notes: list[str] = field(default_factory=list)
+    push_id: int | None = None
 
     @property
     def list_name(self) -> str | None:
@@ -196,6 +198,7 @@ class PushResult:
             "outcomes": [item.as_dict() for item in self.outcomes],
             "conversion": self.conversion,
             "notes": list(self.notes),
+            "push_id": self.push_id,
         }
 
 

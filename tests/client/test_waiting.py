@@ -15,6 +15,7 @@ import pytest
 
 from digitaleo_client import retry
 from digitaleo_client.client import DigitaleoClient, PollPolicy, StageChange, Upload
+from digitaleo_client.client.retrying import RetryPolicies
 from digitaleo_client.config import ConnectionSettings
 from digitaleo_client.deposit import (
     Action,
@@ -382,11 +383,11 @@ def test_find_upload_missing(client: DigitaleoClient) -> None:
 
 
 def test_reconnects_after_dropped_connection(
-    client: DigitaleoClient, deposit: Path, monkeypatch: pytest.MonkeyPatch
+    client: DigitaleoClient, deposit: Path
 ) -> None:
     pauses: list[float] = []
     policy = retry.RetryPolicy("read", jitter=0.0, sleep=pauses.append)
-    monkeypatch.setattr(retry, "READ", policy)
+    client.retry_policies = RetryPolicies(read=policy)
     (deposit / "contacts/import/.addToExistingList").write_bytes(b"")
     first = client.transport
     # Cut the SSH connection under the client, as a network failure would.

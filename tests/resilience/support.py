@@ -52,6 +52,25 @@ def settings_for(
     )
 
 
+def cli_env(
+    server: FakeServer, tmp_path: Path, journal: Path | None = None
+) -> dict[str, str]:
+    """Return the environment of `digitaleo` commands run against `server`.
+
+    No profile file applies. `journal` None keeps the journal that the test
+    suite's fixture sets.
+    """
+    env = {
+        "DIGITALEO_URL": server.url,
+        "DIGITALEO_PASSWORD": server.password or "",
+        "DIGITALEO_KNOWN_HOSTS": str(server.known_hosts_path),
+        "DIGITALEO_CONFIG": str(tmp_path / "no-config.toml"),
+    }
+    if journal is not None:
+        env["DIGITALEO_JOURNAL"] = str(journal)
+    return env
+
+
 def client_for(
     server: FakeServer,
     *,

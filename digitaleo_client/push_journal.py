@@ -1,0 +1,279 @@
+"""The pushes part of the client's journal: what was pushed where, and how it ended.
+
+`Journal` (in `digitaleo_client.journal`) mixes these methods in; the
+`pushes` table is created by its migrations.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sqlite3
+import time
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from typing import Any
+
+from digitaleo_client.deposit import list_name_of
+from digitaleo_client.errors import DuplicatePush
+
+logger = logging.getLogger(__name__)
+# Outcomes of a push that end it; NULL in the journal while it is not final.
+PUSH_OK = "ok"
+PUSH_REJECTED = "ko"
+PUSH_FAILED = "failed"
+# Outcomes after which the same content may be pushed again without --force:
+# a file in ko/ changed nothing, and a failed push published nothing.
+_REPEATABLE_OUTCOMES = (PUSH_REJECTED, PUSH_FAILED)
+
+
+@dataclass(frozen=True)
+class PushRecord:
+    """One push as the journal stores it.
+
+    `deposit` is the deposit URL without password. `stage` is "uploading"
+    until the first part is published, then the stage folder (in, on, ok,
+    ko) of the last part seen. `outcome` is "ok", "ko" or "failed" once
+    final, None while the push runs, crashed, or was left waiting.
+    `uploads` holds one JSON-ready dict per published part, as the client
+    wrote it. Times are POSIX seconds of the client's clock.
+    """
+
+    id: int
+    deposit: str
+    content_sha256: str
+    source: str
+    action: str
+    media: str | None
+    mode: str | None
+    remote_name: str
+    parts: int
+    stage: str
+    outcome: str | None
+    error: str | None
+    created_at: float
+    updated_at: float
+    finished_at: float | None
+    uploads: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def final(self) -> bool:
+        return self.outcome is not None
+
+    @property
+    def list_name(self) -> str | None:
+        """Name of the list an import feeds; None for the other actions."""
+        return list_name_of(self.remote_name) if self.action == "import" else None
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the record as JSON-ready values."""
+        return {
+            "id": self.id,
+            "deposit": self.deposit,
+            "content_sha256": self.content_sha256,
+            "source": self.source,
+            "action": self.action,
+            "media": self.media,
+            "mode": self.mode,
+            "list_name": self.list_name,
+            "remote_name": self.remote_name,
+            "parts": self.parts,
+            "stage": self.stage,
+            "outcome": self.outcome,
+            "error": self.error,
+            "created_at": self.created_at,
+            "updated_at": self.updated_at,
+            "finished_at": self.finished_at,
+            "uploads": self.uploads,
+        }
+
+
+@dataclass(frozen=True)
+class NewPush:
+    """What the journal records about a push before its upload starts."""
+
+    deposit: str
+    content_sha256: str
+    source: str
+    action: str
+    media: str | None
+    remote_name: str
+    parts: int
+    mode: str | None = None
+
+
+class PushJournal:
+    """Methods of `Journal` that record pushes; they need its connection and clock."""
+
+    _db: sqlite3.Connection
+
+    def now(self) -> float:
+        raise NotImplementedError
+
+    def _write(self) -> AbstractContextManager[sqlite3.Connection]:
+        raise NotImplementedError
+
+    # -- pushes --------------------------------------------------------------
+
+    def begin_push(self, push: NewPush, *, force: bool = False) -> int:
+        """Record `push` before its upload and return its id.
+
+        Raises DuplicatePush, unless `force`, when the same content was
+        already pushed to the same deposit, action and remote name and that
+        push did not end in ko/ or fail before publishing anything. The
+        check and the insert are one transaction, so of two processes
+        pushing the same content at once, one is refused.
+        """
+        with self._write() as db:
+            if not force:
+                self._refuse_duplicate(db, push)
+            now = self.now()
+            cursor = db.execute(
+                "INSERT INTO pushes (deposit, content_sha256, source, action, media, "
+                "mode, remote_name, parts, uploads, stage, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', 'uploading', ?, ?)",
+                (
+                    push.deposit,
+                    push.content_sha256,
+                    push.source,
+                    push.action,
+                    push.media,
+                    push.mode,
+                    push.remote_name,
+                    push.parts,
+                    now,
+                    now,
+                ),
+            )
+        push_id = int(cursor.lastrowid or 0)
+        logger.debug("journal: push %d of %s recorded", push_id, push.source)
+        return push_id
+
+    def _refuse_duplicate(self, db: sqlite3.Connection, push: NewPush) -> None:
+        row = db.execute(
+            "SELECT id, stage, outcome, created_at FROM pushes "
+            "WHERE deposit = ? AND content_sha256 = ? AND action = ? AND media IS ? "
+            "AND remote_name = ? AND (outcome IS NULL OR outcome NOT IN (?, ?)) "
+            "ORDER BY id DESC LIMIT 1",
+            (
+                push.deposit,
+                push.content_sha256,
+                push.action,
+                push.media,
+                push.remote_name,
+                *_REPEATABLE_OUTCOMES,
+            ),
+        ).fetchone()
+        if row is None:
+            return
+        earlier_id, stage, outcome, created_at = row
+        state = f"ended in {outcome}/" if outcome else f"last seen in stage {stage}"
+        raise DuplicatePush(
+            f"{push.source} has the same content as push {earlier_id} "
+            f"({_time_text(float(created_at))}, {state}) to {push.remote_name} "
+            f"in contacts/{push.action}{push.media or ''} on {push.deposit}; "
+            "pushing it again could create a second list or apply it twice. "
+            "Check it with `digitaleo status`, or push anyway with --force",
+            push_id=int(earlier_id),
+            path=push.source,
+        )
+
+    def update_push(
+        self,
+        push_id: int,
+        *,
+        mode: str | None = None,
+        stage: str | None = None,
+        outcome: str | None = None,
+        error: str | None = None,
+    ) -> None:
+        """Change the fields given (not None) of push `push_id` and its update time.
+
+        A final `outcome` also sets the finish time.
+        """
+        changes: dict[str, object] = {"updated_at": self.now()}
+        for name, value in (
+            ("mode", mode),
+            ("stage", stage),
+            ("outcome", outcome),
+            ("error", error),
+        ):
+            if value is not None:
+                changes[name] = value
+        if outcome is not None:
+            changes["finished_at"] = changes["updated_at"]
+        assignments = ", ".join(f"{name} = ?" for name in changes)
+        with self._write() as db:
+            db.execute(
+                f"UPDATE pushes SET {assignments} WHERE id = ?",
+                (*changes.values(), push_id),
+            )
+
+    def record_upload(self, push_id: int, upload: dict[str, Any]) -> None:
+        """Add or replace (by its "part" key) one published part of push `push_id`."""
+        with self._write() as db:
+            row = db.execute(
+                "SELECT uploads FROM pushes WHERE id = ?", (push_id,)
+            ).fetchone()
+            if row is None:
+                raise KeyError(push_id)
+            uploads = [
+                item
+                for item in json.loads(str(row[0]))
+                if item.get("part") != upload.get("part")
+            ]
+            uploads.append(upload)
+            uploads.sort(key=lambda item: int(item.get("part", 0)))
+            db.execute(
+                "UPDATE pushes SET uploads = ?, updated_at = ? WHERE id = ?",
+                (json.dumps(uploads), self.now(), push_id),
+            )
+
+    def push(self, push_id: int) -> PushRecord | None:
+        """Return push `push_id`, or None if the journal has no such push."""
+        row = self._db.execute(
+            f"SELECT {_PUSH_COLUMNS} FROM pushes WHERE id = ?", (push_id,)
+        ).fetchone()
+        return None if row is None else _push_from_row(row)
+
+    def pushes(self, limit: int | None = None) -> list[PushRecord]:
+        """Return the pushes, newest first; `limit` None returns all of them."""
+        rows = self._db.execute(
+            f"SELECT {_PUSH_COLUMNS} FROM pushes ORDER BY id DESC LIMIT ?",
+            (-1 if limit is None else limit,),
+        ).fetchall()
+        return [_push_from_row(row) for row in rows]
+
+
+_PUSH_COLUMNS = (
+    "id, deposit, content_sha256, source, action, media, mode, remote_name, parts, "
+    "stage, outcome, error, created_at, updated_at, finished_at, uploads"
+)
+
+
+def _push_from_row(row: tuple[Any, ...]) -> PushRecord:
+    (push_id, deposit, content_sha256, source, action, media, mode) = row[:7]
+    (remote_name, parts, stage, outcome, error) = row[7:12]
+    (created_at, updated_at, finished_at, uploads) = row[12:]
+    return PushRecord(
+        id=int(push_id),
+        deposit=str(deposit),
+        content_sha256=str(content_sha256),
+        source=str(source),
+        action=str(action),
+        media=media,
+        mode=mode,
+        remote_name=str(remote_name),
+        parts=int(parts),
+        stage=str(stage),
+        outcome=outcome,
+        error=error,
+        created_at=float(created_at),
+        updated_at=float(updated_at),
+        finished_at=None if finished_at is None else float(finished_at),
+        uploads=json.loads(str(uploads)),
+    )
+
+
+def _time_text(value: float) -> str:
+    return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(value))
