@@ -21,10 +21,10 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from digitaleo_client import retry
+from digitaleo_client.client.retrying import RetryPolicies, needs_reconnect
 from digitaleo_client.config import ConnectionSettings, parse_url
 from digitaleo_client.deposit import REPORTING_DIR, report_day_folder
 from digitaleo_client.errors import (
-    DepositConnectionError,
     DigitaleoError,
     RemoteNotFound,
     ReportError,
@@ -108,9 +108,10 @@ class ReportPuller:
     """Lists and pulls the deposit's report zips, recording pulls in a journal.
 
     `limits` bounds what a zip may unpack to. `reconnect` opens a new
-    connection after the current one dropped. With it, listing and
-    downloading are retried under `read_policy`. Without it (None), a
-    dropped connection ends the pull. Use it as a context manager to close
+    connection after the current one dropped or timed out. With it, listing
+    and downloading are retried under `read_policy` (None: the client's
+    read policy, which repeats dropped connections and timeouts). Without
+    it (None), a dropped connection ends the pull. Use it as a context manager to close
     the connection it holds.
     """
 
@@ -121,13 +122,13 @@ class ReportPuller:
         *,
         limits: ExtractionLimits = DEFAULT_LIMITS,
         reconnect: Callable[[], Transport] | None = None,
-        read_policy: retry.RetryPolicy = retry.READ,
+        read_policy: retry.RetryPolicy | None = None,
     ) -> None:
         self._transport: Transport | None = transport
         self.journal = journal
         self.limits = limits
         self._reconnect = reconnect
-        self.read_policy = read_policy
+        self.read_policy = read_policy or RetryPolicies().read
 
     @classmethod
     def connect(
@@ -137,7 +138,7 @@ class ReportPuller:
         *,
         limits: ExtractionLimits = DEFAULT_LIMITS,
         connect_policy: retry.RetryPolicy = retry.CONNECT,
-        read_policy: retry.RetryPolicy = retry.READ,
+        read_policy: retry.RetryPolicy | None = None,
     ) -> ReportPuller:
         """Connect to the deposit, retrying under `connect_policy`, and reconnect after drops.
 
@@ -191,7 +192,9 @@ class ReportPuller:
         def attempt() -> T:
             try:
                 return operation(self.transport)
-            except DepositConnectionError:
+            except DigitaleoError as error:
+                if not needs_reconnect(error):
+                    raise
                 dropped, self._transport = self._transport, None
                 if dropped is not None:
                     with contextlib.suppress(DigitaleoError, OSError):

@@ -14,6 +14,7 @@ import pytest
 from fake_contacts import add_contacts
 from tcp_proxy import CuttableProxy
 
+from digitaleo_client.client.retrying import RetryPolicies
 from digitaleo_client.config import ConnectionSettings
 from digitaleo_client.errors import DepositConnectionError, HostileReport
 from digitaleo_client.journal import Journal
@@ -481,3 +482,31 @@ def test_pull_from_mounted_folder(tmp_path: Path) -> None:
         "reporting/2026-11-02/2026-11-02_9_Promo.zip",
     ]
     assert events == [ReportEvent("2026-11-02", "9", "Promo", "EMAIL", "clicked", ZOE)]
+
+
+def test_stalled_listing_retried(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = ManualClock(START)
+    no_sleep = RetryPolicies().with_timing(sleep=lambda seconds: None).read
+    with FakeServer(
+        tmp_path / "deposit", clock=clock, faults=["stall-listing=2"]
+    ) as server:
+        server.reporting.write_reports()
+        settings = ConnectionSettings(
+            url=server.url,
+            password=server.password,
+            known_hosts=server.write_known_hosts(tmp_path / "known_hosts"),
+            operation_timeout=0.5,
+        )
+        with (
+            Journal(tmp_path / "j.sqlite3") as journal,
+            ReportPuller.connect(settings, journal, read_policy=no_sleep) as puller,
+            caplog.at_level(logging.WARNING),
+        ):
+            result = puller.pull(tmp_path / "reports")
+
+    assert [pulled.remote_path for pulled in result.pulled] == [
+        "reporting/2026-11-02/2026-11-02_Daily.zip"
+    ]
+    assert "list reporting failed (attempt 1 of 5" in caplog.text
