@@ -510,3 +510,26 @@ def test_stalled_listing_retried(
         "reporting/2026-11-02/2026-11-02_Daily.zip"
     ]
     assert "list reporting failed (attempt 1 of 5" in caplog.text
+
+
+def test_pull_over_ftp(tmp_path: Path) -> None:
+    with FakeServer(
+        tmp_path / "deposit", clock=ManualClock(START), ftp_port=0
+    ) as server:
+        add_contacts(server.store)
+        server.reporting.record_campaign(
+            "Promo", campaign_id=9, media=["SMS"], clicked=1
+        )
+        server.reporting.write_reports()
+        assert server.ftp_url is not None
+        settings = ConnectionSettings(url=server.ftp_url, password=server.password)
+
+        with Journal(tmp_path / "j.sqlite3") as journal:
+            with ReportPuller.connect(settings, journal) as puller:
+                first = puller.pull(tmp_path / "reports")
+                second = puller.pull(tmp_path / "reports")
+            events = list(iter_pulled_events(journal))
+
+    assert len(first.pulled) == 2
+    assert second.bytes_received == 0
+    assert events == [ReportEvent("2026-11-02", "9", "Promo", "SMS", "clicked", LUC)]
