@@ -57,12 +57,15 @@ def test_mode_set_then_show_json(env: dict[str, str]) -> None:
 
 
 def test_push_with_mode_says_it_changed(env: dict[str, str], export: Path) -> None:
-    code, out, _ = run(
+    code, out, err = run(
         env, "push", str(export), "--mode", "sync", "--list", "Newsletter FR"
     )
 
     assert code == ExitCode.OK
     assert "import mode changed from create to sync" in out
+    # Without a terminal, progress is logged as plain lines on stderr.
+    assert "INFO uploaded " in err
+    assert "INFO Newsletter FR.csv is in ok/" in err
     assert "Newsletter FR.csv: ok (contacts/import/ok/" in out
     assert "list: Newsletter FR" in out
 
