@@ -70,8 +70,8 @@ class _Deposit:
 class Processor:
     """Applies deposited files to the store, synchronously or on a worker thread.
 
-    `settle_seconds` None turns off the periodic scan of in/ folders; a
-    direct `scan` call then takes any file it has seen unchanged.
+    `settle_seconds` None turns off the periodic scan of in/ folders, and a
+    direct `scan` call then takes every visible file at once.
     `processing_delay` keeps each file that many real seconds in on/ so
     that clients can watch it there. `is_open_for_writing` tells whether a
     front end still has a file open for writing; the scan leaves such a file

@@ -125,7 +125,15 @@ def _contacts_table(records: list[dict[str, Any]]) -> Table:
 
 def _files_table(records: list[dict[str, Any]]) -> Table:
     table = Table(
-        "id", "action", "name", "stage", "list", "counts", "reason", title="Files"
+        "id",
+        "action",
+        "name",
+        "stage",
+        "list",
+        "processed (Paris)",
+        "counts",
+        "reason",
+        title="Files",
     )
     for record in records:
         action = record["action"] + (record["media"] or "")
@@ -138,6 +146,7 @@ def _files_table(records: list[dict[str, Any]]) -> Table:
             record["name"],
             record["stage"],
             record["list"] or "",
+            _time(record["processed_at"]),
             counts,
             record["reason"] or "",
         )

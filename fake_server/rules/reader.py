@@ -1,5 +1,7 @@
 """Reading a deposited file: size, zip, encoding, header and rows.
 
+Lines may end in CRLF as well as LF. The published format says LF, but the
+csv module reads both as a line end, so no value changes.
 Everything that makes a file unreadable as a whole raises `Rejected`, whose
 reason states in plain words what is wrong and how to fix it; the processor
 then moves the file to ko/.
@@ -123,6 +125,8 @@ def _zip_opener(path: Path, stack: ExitStack) -> Callable[[], IO[bytes]]:
             f"the zip contains {names}, but a zipped deposit must contain exactly one CSV file"
         )
     member = members[0]
+    # NOTE: the CSV inside is read as a stream and its uncompressed size is
+    # not bounded, so a small zip of a huge CSV is processed at length.
 
     def open_member() -> IO[bytes]:
         try:

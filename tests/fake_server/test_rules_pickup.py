@@ -214,3 +214,22 @@ def test_store_read_from_other_thread(deposit):
     reader.join(WAIT)
 
     assert seen == [3]
+
+
+def test_ok_and_ko_files_kept(deposit):
+    deposit.deposit_data("import", "clients_first.csv", "clients.csv")
+    deposit.deposit_data("import", "no_means.csv", "broken.csv")
+
+    # 30 days later: 1447797849 + 2592000 seconds.
+    deposit.clock.advance(30 * 24 * 3600)
+    deposit.deposit_data("import", "clients_first.csv", "clients.csv")
+
+    assert sorted(
+        path.name for path in (deposit.root / "contacts/import/ok").iterdir()
+    ) == [
+        "1447797847_clients.csv",
+        "1450389849_clients.csv",
+    ]
+    assert [path.name for path in (deposit.root / "contacts/import/ko").iterdir()] == [
+        "1447797848_broken.csv"
+    ]
