@@ -2,17 +2,23 @@
 
 EMAIL matches on Email, SMS and VOICEMAIL on Mobile, VOICE on Téléphone Fixe,
 always in canonical form, whatever the account's dedup criterion. Every
-contact of the account holding the value is changed.
+contact of the account with that value is changed.
 
-Counts:
-- opt-out: `opted_out` per contact newly opted out, `unchanged` per contact
-  that already was, `suppressed` per value no contact holds (it is recorded,
-  and a later import of it stays opted out), `invalid` per row without a
-  valid value in the media's column or with an unknown dispatch reference.
-- opt-in: `opted_in` per contact opted back in, or per suppression lifted
-  when no contact holds the value; `unchanged` per contact that was not
-  opted out and per unknown value that was not suppressed; `invalid` as for
-  opt-out. The suppression of the value is lifted in every case.
+Counts of an opt-out:
+- `opted_out` per contact newly opted out, `unchanged` per contact that
+  already was.
+- `suppressed` per value that no contact has. The value is recorded, and a
+  later import of it stays opted out.
+- `invalid` per row without a valid value in the media's column, or with an
+  unknown dispatch reference.
+
+Counts of an opt-in:
+- `opted_in` per contact opted back in, or per suppression lifted when no
+  contact has the value. The suppression of the value is lifted in every
+  case.
+- `unchanged` per contact that was not opted out, and per unknown value
+  that was not suppressed.
+- `invalid` as for an opt-out.
 """
 
 from __future__ import annotations
