@@ -214,6 +214,18 @@ def _configure_logging(verbose: bool) -> None:
         logging.getLogger("paramiko").setLevel(logging.WARNING)
         # pyftpdlib logs every FTP command at INFO level.
         logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
+        handler.addFilter(_drop_connection_resets)
+
+
+def _drop_connection_resets(record: logging.LogRecord) -> bool:
+    """Drop paramiko's error line for a client that closed its socket abruptly.
+
+    Many clients end a session that way; the session end is logged anyway.
+    """
+    return not (
+        record.name == "paramiko.transport"
+        and "Connection reset by peer" in record.getMessage()
+    )
 
 
 def _password_from(variable: str | None) -> str | None:

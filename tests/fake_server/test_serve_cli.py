@@ -1,12 +1,15 @@
 """`digitaleo-fake-server serve` as a separate process, stopped by signal."""
 
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 
 import pytest
+
+from fake_server.cli.serve import _drop_connection_resets
 
 READY_KEYS = ["host_key_fingerprint", "known_hosts_line", "password", "url", "username"]
 
@@ -121,3 +124,22 @@ def test_invalid_config_fails(tmp_path):
     assert process.returncode == 2
     assert stdout == ""
     assert stderr.strip().startswith(f"error: {config}: acount is not a known table")
+
+
+@pytest.mark.parametrize(
+    ("name", "message", "kept"),
+    [
+        (
+            "paramiko.transport",
+            "Socket exception: Connection reset by peer (104)",
+            False,
+        ),
+        ("paramiko.transport", "Error reading SSH protocol banner", True),
+        ("fake_server.sftp", "Connection reset by peer", True),
+    ],
+    ids=["paramiko-reset", "paramiko-other-error", "own-log"],
+)
+def test_connection_reset_filter(name, message, kept):
+    record = logging.LogRecord(name, logging.ERROR, __file__, 1, message, None, None)
+
+    assert _drop_connection_resets(record) is kept
