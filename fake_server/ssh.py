@@ -28,10 +28,6 @@ logger = logging.getLogger(__name__)
 
 HOST_KEY_FILE_NAME = "ssh_host_ed25519_key"
 
-# Receive window of each SSH channel. paramiko's default (2 MiB) makes the
-# client wait for window adjustments on fast uploads; 16 MiB keeps it busy.
-_WINDOW_BYTES = 16 * 1024 * 1024
-
 # How long stop() waits for each connection's threads to end.
 _JOIN_SECONDS = 5.0
 
@@ -166,9 +162,14 @@ class SSHListener:
         except OSError as error:
             logger.warning("accepting a connection failed: %s", error)
             return
+        # Without TCP_NODELAY, Nagle's algorithm holds back the small status
+        # reply to each SFTP write until the client's delayed ACK. 20 MB
+        # uploads from a paramiko 5.1 client over loopback on a 2-vCPU VM ran
+        # at about 50 MB/s without it and 95 to 125 MB/s with it.
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         peer = f"{address[0]}:{address[1]}"
         logger.info("connection from %s", peer)
-        transport = paramiko.Transport(connection, default_window_size=_WINDOW_BYTES)
+        transport = paramiko.Transport(connection)
         transport.add_server_key(self.host_key)
         transport.set_subsystem_handler("sftp", DepositSFTPServer)
         transport.start_server(
