@@ -25,7 +25,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 
@@ -33,6 +33,7 @@ import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from digitaleo_client.cli.sources import given_sources
 from digitaleo_client.config import DEFAULT_KNOWN_HOSTS, ConnectionSettings, parse_url
 from digitaleo_client.errors import ConfigurationError, DigitaleoError, ExitCode
 from digitaleo_client.profiles import (
@@ -62,6 +63,8 @@ stderr_console = Console(stderr=True, highlight=False, soft_wrap=True)
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T")
+
 
 @dataclass(frozen=True)
 class CommonOptions:
@@ -80,6 +83,9 @@ class CommonOptions:
     quiet: int = 0
     json: bool = False
     progress: bool = True
+    # Where each option of the command came from ("--url", "DIGITALEO_URL"),
+    # for the options not left at their default; None outside the command line.
+    given: dict[str, str] | None = field(default=None, compare=False)
 
     @property
     def show_progress(self) -> bool:
@@ -105,10 +111,40 @@ class CommonOptions:
             "ca_file": str(self.ca_file) if self.ca_file else None,
             "connect_timeout": self.connect_timeout,
         }
-        explicit = {key: (value, _SOURCES[key]) for key, value in given.items()}
+        explicit = {
+            key: (value, self._source_of(key))
+            for key, value in given.items()
+            if self.given is None or key in self.given
+        }
         resolved = resolve_settings(explicit, profile, label)
         resolved.log_sources()
         return resolved
+
+    def _source_of(self, key: str) -> str:
+        if self.given is not None and key in self.given:
+            return self.given[key]
+        return _SOURCES[key]
+
+    def profile_setting(self, key: str, value: T, convert: Callable[[Any], T]) -> T:
+        """Return a command option's `value`, or the profile's `key` if the option was not given.
+
+        An option given by flag or environment variable wins over the
+        profile; one left at its default gives way to the profile's value,
+        passed through `convert`, if the profile sets `key`. Logs at DEBUG
+        where the value came from.
+        """
+        if self.given is not None and key in self.given:
+            logger.debug("setting %s = %r from %s", key, value, self.given[key])
+            return value
+        config_path = default_config_path()
+        profile_value = load_profile(self.profile, config_path).get(key)
+        if profile_value is None:
+            logger.debug("setting %s = %r from its default", key, value)
+            return value
+        label = f"profile {self.profile or DEFAULT_PROFILE} in {config_path}"
+        converted = convert(profile_value)
+        logger.debug("setting %s = %r from %s", key, converted, label)
+        return converted
 
     def connection_settings(self) -> ConnectionSettings:
         """Build the connection settings, prompting for the password if needed.
@@ -129,6 +165,10 @@ class CommonOptions:
         needs_password = parsed.scheme != "file" and key_file is None
         prompt = _prompt_password if needs_password and sys.stdin.isatty() else None
         password = resolve_password(resolved, prompt=prompt)
+        if password is not None:
+            logger.debug(
+                "setting password from %s (value hidden)", resolved.sources["password"]
+            )
         return ConnectionSettings(
             url=url,
             username=resolved.get("user") or parsed.username,
@@ -304,6 +344,9 @@ _DEFAULTS = {
 
 Command = TypeVar("Command", bound=Callable[..., Any])
 
+# Name under which typer passes the command's context to the wrapper.
+_CONTEXT_PARAMETER = "typer_context"
+
 
 def _with_options(parameters: dict[str, Any], function: Command) -> Command:
     """Add `parameters` to a typer command and hand them over as `common`."""
@@ -322,11 +365,17 @@ def _with_options(parameters: dict[str, Any], function: Command) -> Command:
         )
         for name, annotation in parameters.items()
     ]
+    added.append(
+        inspect.Parameter(
+            _CONTEXT_PARAMETER, inspect.Parameter.KEYWORD_ONLY, annotation=typer.Context
+        )
+    )
 
     @functools.wraps(function)
     def command(*args: Any, **kwargs: Any) -> Any:
         values = {name: kwargs.pop(name) for name in parameters}
-        common = CommonOptions(**values)
+        given = given_sources(kwargs.pop(_CONTEXT_PARAMETER))
+        common = CommonOptions(**values, given=given)
         with command_logging(common):
             return function(*args, common=common, **kwargs)
 

@@ -86,6 +86,10 @@ class PushDisplay:
             self._progress.update(self._task, description=text)
 
 
+def _user_path(value: str) -> Path:
+    return Path(value).expanduser()
+
+
 def summary_text(result: PushResult) -> str:
     """Return the result as a few lines for people."""
     lines = []
@@ -197,7 +201,9 @@ def push(
     Each push is recorded in the journal; see `digitaleo status`.
     """
     with command_errors(common):
-        account, _origin = load_account(reading.account)
+        account_path = common.profile_setting("account", reading.account, _user_path)
+        account, _origin = load_account(account_path)
+        timeout = common.profile_setting("timeout", timeout, float)
         settings = common.connection_settings()
         with (
             open_journal(journal_path) as journal,
@@ -273,6 +279,7 @@ def wait_command(
     as after push --no-wait.
     """
     with command_errors(common):
+        timeout = common.profile_setting("timeout", timeout, float)
         settings = common.connection_settings()
         push_id = recorded_push_id(name, journal_path)
         with (
