@@ -87,6 +87,36 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             "ON pushes (deposit, content_sha256, action, remote_name)"
         ),
     ),
+    # 3: pulled reports keyed by deposit too, because two deposits have the
+    # same remote paths. Rows of version 1 get an empty deposit, matching no
+    # deposit, so their zips are pulled once more.
+    (
+        """
+        CREATE TABLE pulled_reports_by_deposit (
+            deposit       TEXT NOT NULL,
+            remote_path   TEXT NOT NULL,
+            day           TEXT NOT NULL,
+            campaign_id   TEXT,
+            campaign_name TEXT,
+            size          INTEGER NOT NULL,
+            mtime         REAL,
+            sha256        TEXT NOT NULL,
+            local_zip     TEXT NOT NULL,
+            local_folder  TEXT NOT NULL,
+            pulled_at     REAL NOT NULL,
+            PRIMARY KEY (deposit, remote_path)
+        )
+        """,
+        """
+        INSERT INTO pulled_reports_by_deposit
+        SELECT '', remote_path, day, campaign_id, campaign_name, size, mtime, sha256,
+               local_zip, local_folder, pulled_at
+        FROM pulled_reports
+        """,
+        "DROP TABLE pulled_reports",
+        "ALTER TABLE pulled_reports_by_deposit RENAME TO pulled_reports",
+        "CREATE INDEX IF NOT EXISTS pulled_reports_day ON pulled_reports (deposit, day)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -100,11 +130,13 @@ def default_journal_path() -> Path:
 class PulledReport:
     """A report zip pulled from the deposit and unpacked locally.
 
-    `campaign_id` and `campaign_name` are None for the general zip of a day;
-    `mtime` is None when the server did not give one. `pulled_at` is in
-    POSIX seconds of the client's clock.
+    `deposit` is the deposit's URL without a password. `campaign_id` and
+    `campaign_name` are None for the general zip of a day; `mtime` is None
+    when the server did not give one. `pulled_at` is in POSIX seconds of the
+    client's clock.
     """
 
+    deposit: str
     remote_path: str
     day: str
     campaign_id: str | None
@@ -153,10 +185,15 @@ class Journal(PushJournal):
                 path=str(self.path),
             )
         for number in range(version, SCHEMA_VERSION):
-            with self._db:
+            # One transaction per migration, and the version read again inside
+            # it, so that another process migrating at the same time waits and
+            # then skips what it already applied.
+            with self._write() as db:
+                if self.schema_version > number:
+                    continue
                 for statement in MIGRATIONS[number]:
-                    self._db.execute(statement)
-                self._db.execute(f"PRAGMA user_version = {number + 1}")
+                    db.execute(statement)
+                db.execute(f"PRAGMA user_version = {number + 1}")
             logger.info(
                 "journal %s migrated to schema version %d", self.path, number + 1
             )
@@ -171,21 +208,26 @@ class Journal(PushJournal):
 
     # -- pulled reports ------------------------------------------------------
 
-    def pulled_report(self, remote_path: str) -> PulledReport | None:
-        """Return what was pulled from `remote_path`, or None if it never was."""
+    def pulled_report(self, deposit: str, remote_path: str) -> PulledReport | None:
+        """Return what was pulled from `remote_path` of `deposit`, or None if never.
+
+        `deposit` is the deposit's URL without a password.
+        """
         row = self._db.execute(
-            f"SELECT {_PULLED_COLUMNS} FROM pulled_reports WHERE remote_path = ?",
-            (remote_path,),
+            f"SELECT {_PULLED_COLUMNS} FROM pulled_reports "
+            "WHERE deposit = ? AND remote_path = ?",
+            (deposit, remote_path),
         ).fetchone()
         return None if row is None else _pulled_from_row(row)
 
     def record_pulled_report(self, report: PulledReport) -> None:
-        """Store `report`, replacing an earlier pull of the same remote path."""
+        """Store `report`, replacing an earlier pull of the same deposit and path."""
         with self._db:
             self._db.execute(
                 f"INSERT OR REPLACE INTO pulled_reports ({_PULLED_COLUMNS}) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
+                    report.deposit,
                     report.remote_path,
                     report.day,
                     report.campaign_id,
@@ -199,21 +241,27 @@ class Journal(PushJournal):
                 ),
             )
 
-    def pulled_reports(self, since: str | None = None) -> list[PulledReport]:
+    def pulled_reports(
+        self, since: str | None = None, deposit: str | None = None
+    ) -> list[PulledReport]:
         """Return the pulled reports of `since` (`YYYY-MM-DD`) and later days.
 
-        None for `since` returns all of them. Sorted by day, then remote path.
+        None for `since` means every day, and None for `deposit` every
+        deposit. Sorted by day, deposit, then remote path.
         """
         rows = self._db.execute(
-            f"SELECT {_PULLED_COLUMNS} FROM pulled_reports WHERE day >= ? "
-            "ORDER BY day, remote_path",
-            (since or "",),
+            f"SELECT {_PULLED_COLUMNS} FROM pulled_reports "
+            "WHERE day >= ? AND (? IS NULL OR deposit = ?) "
+            "ORDER BY day, deposit, remote_path",
+            (since or "", deposit, deposit),
         ).fetchall()
         return [_pulled_from_row(row) for row in rows]
 
-    def last_pulled_day(self) -> str | None:
-        """Return the latest day of which a report was pulled, or None."""
-        row = self._db.execute("SELECT MAX(day) FROM pulled_reports").fetchone()
+    def last_pulled_day(self, deposit: str) -> str | None:
+        """Return the latest day of which a report of `deposit` was pulled, or None."""
+        row = self._db.execute(
+            "SELECT MAX(day) FROM pulled_reports WHERE deposit = ?", (deposit,)
+        ).fetchone()
         return None if row[0] is None else str(row[0])
 
     @contextmanager
@@ -249,15 +297,16 @@ class Journal(PushJournal):
 
 
 _PULLED_COLUMNS = (
-    "remote_path, day, campaign_id, campaign_name, size, mtime, sha256, "
+    "deposit, remote_path, day, campaign_id, campaign_name, size, mtime, sha256, "
     "local_zip, local_folder, pulled_at"
 )
 
 
 def _pulled_from_row(row: tuple[object, ...]) -> PulledReport:
-    (remote_path, day, campaign_id, campaign_name, size, mtime, sha256) = row[:7]
-    local_zip, local_folder, pulled_at = row[7:]
+    (deposit, remote_path, day, campaign_id, campaign_name, size, mtime) = row[:7]
+    sha256, local_zip, local_folder, pulled_at = row[7:]
     return PulledReport(
+        deposit=str(deposit),
         remote_path=str(remote_path),
         day=str(day),
         campaign_id=None if campaign_id is None else str(campaign_id),

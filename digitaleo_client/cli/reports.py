@@ -36,6 +36,7 @@ from digitaleo_client.cli.common import (
     with_connection_options,
     with_output_options,
 )
+from digitaleo_client.config import parse_url
 from digitaleo_client.errors import ExitCode
 from digitaleo_client.journal import Journal, default_journal_path
 from digitaleo_client.reporting import (
@@ -86,6 +87,14 @@ JournalOption = Annotated[
         "user's state folder).",
     ),
 ]
+DepositOption = Annotated[
+    str | None,
+    typer.Option(
+        "--url",
+        envvar="DIGITALEO_URL",
+        help="Only reports pulled from this deposit URL; default every deposit pulled.",
+    ),
+]
 SinceOption = Annotated[
     str | None,
     typer.Option("--since", help="Only days on or after this one, YYYY-MM-DD."),
@@ -94,6 +103,11 @@ SinceOption = Annotated[
 
 def _open_journal(path: Path | None) -> Journal:
     return Journal(path or default_journal_path())
+
+
+def _deposit_of(url: str | None) -> str | None:
+    """Return how the journal names the deposit at `url`, or None for every deposit."""
+    return None if url is None else parse_url(url).display
 
 
 def _checked_day(common: CommonOptions, value: str | None) -> str | None:
@@ -307,6 +321,7 @@ def events(
         ),
     ] = False,
     journal_path: JournalOption = None,
+    url: DepositOption = None,
 ) -> None:
     """Print the pulled events as one stream on stdout.
 
@@ -315,12 +330,15 @@ def events(
     """
     since = _checked_day(common, since)
     with command_errors(common), _open_journal(journal_path) as journal:
-        stream = iter_pulled_events(journal, since=since, optouts_only=optouts_only)
+        deposit = _deposit_of(url)
+        stream = iter_pulled_events(
+            journal, since=since, optouts_only=optouts_only, deposit=deposit
+        )
         if output_format is EventFormat.JSONL:
             _write_jsonl(stream)
         else:
             contact_columns = event_columns(
-                report_sources(journal.pulled_reports(since))
+                report_sources(journal.pulled_reports(since, deposit))
             )
             _write_csv(stream, contact_columns)
 
@@ -355,7 +373,10 @@ _BAR_WIDTH = 20
 @reports_app.command()
 @with_output_options
 def summary(
-    common: CommonOptions, since: SinceOption = None, journal_path: JournalOption = None
+    common: CommonOptions,
+    since: SinceOption = None,
+    journal_path: JournalOption = None,
+    url: DepositOption = None,
 ) -> None:
     """Count each event per media, per day and campaign, with bars to compare them.
 
@@ -363,7 +384,8 @@ def summary(
     """
     since = _checked_day(common, since)
     with command_errors(common), _open_journal(journal_path) as journal:
-        rows = summarize(iter_pulled_events(journal, since=since))
+        events = iter_pulled_events(journal, since=since, deposit=_deposit_of(url))
+        rows = summarize(events)
 
     if common.json:
         print_json({"ok": True, "rows": [row.as_dict() for row in rows]})

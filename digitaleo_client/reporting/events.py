@@ -189,17 +189,22 @@ def detect_separator(header_line: str) -> str:
 
 
 def iter_pulled_events(
-    journal: Journal, *, since: str | None = None, optouts_only: bool = False
+    journal: Journal,
+    *,
+    since: str | None = None,
+    optouts_only: bool = False,
+    deposit: str | None = None,
 ) -> Iterator[ReportEvent]:
     """Yield the events of every pulled report, day by day, as one stream.
 
     The general zip repeats the events of the day's campaign zips, so it is
     read only for days without any pulled campaign zip. `since`
     (`YYYY-MM-DD`) skips older days and None keeps all; `optouts_only`
-    keeps only opt-out events. Raises CorruptReport when an unpacked folder
-    has gone missing.
+    keeps only opt-out events; `deposit` (its URL without a password) keeps
+    only its reports and None keeps every deposit's. Raises CorruptReport
+    when an unpacked folder has gone missing.
     """
-    for source in report_sources(journal.pulled_reports(since)):
+    for source in report_sources(journal.pulled_reports(since, deposit)):
         for event in iter_folder_events(source):
             if not optouts_only or event.is_optout:
                 yield event
@@ -208,12 +213,15 @@ def iter_pulled_events(
 def report_sources(pulled: list[PulledReport]) -> list[ReportSource]:
     """Pick the folders to read: campaign zips, or the general zip of a day without any."""
     days_with_campaigns = {
-        report.day for report in pulled if report.campaign_id is not None
+        (report.deposit, report.day)
+        for report in pulled
+        if report.campaign_id is not None
     }
     return [
         ReportSource(
             report.local_folder, report.day, report.campaign_id, report.campaign_name
         )
         for report in pulled
-        if report.campaign_id is not None or report.day not in days_with_campaigns
+        if report.campaign_id is not None
+        or (report.deposit, report.day) not in days_with_campaigns
     ]

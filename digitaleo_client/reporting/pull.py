@@ -125,6 +125,8 @@ class ReportPuller:
         read_policy: retry.RetryPolicy | None = None,
     ) -> None:
         self._transport: Transport | None = transport
+        # The journal tells deposits apart by their URL without a password.
+        self.deposit = transport.display_url
         self.journal = journal
         self.limits = limits
         self._reconnect = reconnect
@@ -248,7 +250,11 @@ class ReportPuller:
                 day,
                 reports,
                 [
-                    report.matches(self.journal.pulled_report(report.name.remote_path))
+                    report.matches(
+                        self.journal.pulled_report(
+                            self.deposit, report.name.remote_path
+                        )
+                    )
                     for report in reports
                 ],
                 day <= oldest_kept,
@@ -288,7 +294,7 @@ class ReportPuller:
         by_day = self.remote_reports()
         result = PullResult(
             missing_days=find_missing_days(
-                self.journal.last_pulled_day(), list(by_day), since
+                self.journal.last_pulled_day(self.deposit), list(by_day), since
             )
         )
         if result.missing_days:
@@ -317,7 +323,7 @@ class ReportPuller:
         on_start: StartCallback | None,
         progress: ProgressCallback | None,
     ) -> None:
-        previous = self.journal.pulled_report(report.name.remote_path)
+        previous = self.journal.pulled_report(self.deposit, report.name.remote_path)
         if (
             report.matches(previous)
             and previous is not None
@@ -360,6 +366,7 @@ class ReportPuller:
         self, report: RemoteReport, zip_path: Path, folder: Path
     ) -> PulledReport:
         pulled = PulledReport(
+            deposit=self.deposit,
             remote_path=report.name.remote_path,
             day=report.name.day,
             campaign_id=report.name.campaign_id,

@@ -19,6 +19,7 @@ def record(
         (folder / name).write_bytes(text.encode("iso-8859-1"))
     journal.record_pulled_report(
         PulledReport(
+            deposit="sftp://crm@deposit.example.com:22",
             remote_path=f"reporting/{day}/{day}_{campaign_id}_C.zip",
             day=day,
             campaign_id=campaign_id,

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 
 from digitaleo_client.errors import ConfigurationError
-from digitaleo_client.journal import SCHEMA_VERSION, Journal, PulledReport
+from digitaleo_client.journal import MIGRATIONS, SCHEMA_VERSION, Journal, PulledReport
+
+DEPOSIT = "sftp://crm@deposit.example.com:22"
 
 
 def pulled(remote_path: str, day: str, campaign_id: str | None = "1") -> PulledReport:
     return PulledReport(
+        deposit=DEPOSIT,
         remote_path=remote_path,
         day=day,
         campaign_id=campaign_id,
@@ -29,7 +32,7 @@ def pulled(remote_path: str, day: str, campaign_id: str | None = "1") -> PulledR
 def test_new_journal_has_schema(tmp_path: Path) -> None:
     with Journal(tmp_path / "state" / "journal.sqlite3") as journal:
         assert journal.schema_version == SCHEMA_VERSION
-        assert journal.last_pulled_day() is None
+        assert journal.last_pulled_day(DEPOSIT) is None
 
 
 def test_pulled_report_round_trip(tmp_path: Path) -> None:
@@ -38,8 +41,8 @@ def test_pulled_report_round_trip(tmp_path: Path) -> None:
         journal.record_pulled_report(report)
 
     with Journal(tmp_path / "j.sqlite3") as journal:
-        assert journal.pulled_report("reporting/2026-11-02/a.zip") == report
-        assert journal.pulled_report("reporting/2026-11-02/b.zip") is None
+        assert journal.pulled_report(DEPOSIT, "reporting/2026-11-02/a.zip") == report
+        assert journal.pulled_report(DEPOSIT, "reporting/2026-11-02/b.zip") is None
 
 
 def test_record_replaces_earlier_pull(tmp_path: Path) -> None:
@@ -61,7 +64,7 @@ def test_pulled_reports_since(tmp_path: Path) -> None:
             "2026-11-02",
             "2026-11-03",
         ]
-        assert journal.last_pulled_day() == "2026-11-03"
+        assert journal.last_pulled_day(DEPOSIT) == "2026-11-03"
 
 
 def test_newer_schema_rejected(tmp_path: Path) -> None:
@@ -85,3 +88,38 @@ def test_unreadable_file_rejected(tmp_path: Path) -> None:
 
     assert f"journal {path} is not a readable SQLite file" in str(raised.value)
     assert "move it aside" in str(raised.value)
+
+
+def test_deposits_kept_apart(tmp_path: Path) -> None:
+    staging = "sftp://crm@staging.example.com:22"
+    first = pulled("reporting/2026-11-02/a.zip", "2026-11-02")
+    other = PulledReport(**{**first.__dict__, "deposit": staging, "day": "2026-11-05"})
+    with Journal(tmp_path / "j.sqlite3") as journal:
+        journal.record_pulled_report(first)
+        journal.record_pulled_report(other)
+
+        assert journal.pulled_report(DEPOSIT, first.remote_path) == first
+        assert journal.pulled_report(staging, first.remote_path) == other
+        assert journal.last_pulled_day(DEPOSIT) == "2026-11-02"
+        assert journal.pulled_reports(deposit=staging) == [other]
+        assert journal.pulled_reports() == [first, other]
+
+
+def test_version_1_rows_migrate(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    with sqlite3.connect(path) as db:
+        for statement in MIGRATIONS[0]:
+            db.execute(statement)
+        db.execute(
+            "INSERT INTO pulled_reports VALUES ('reporting/2026-11-02/a.zip', "
+            "'2026-11-02', '1', 'Promo', 10, NULL, 'ab', '/r/a.zip', '/r/a', 5.0)"
+        )
+        db.execute("PRAGMA user_version = 1")
+
+    with Journal(path) as journal:
+        rows = journal.pulled_reports()
+
+        assert journal.schema_version == SCHEMA_VERSION
+    assert [(row.deposit, row.remote_path, row.size) for row in rows] == [
+        ("", "reporting/2026-11-02/a.zip", 10)
+    ]

@@ -235,3 +235,17 @@ def test_list_table_warns_leaving(deposit: Deposit) -> None:
         "warning: the reports of 2026-11-02 leave the server with the next day's "
         "reports and were never fully pulled; run `digitaleo reports pull` now"
     ) in " ".join(result.stderr.split())
+
+
+def test_events_of_one_deposit(deposit: Deposit) -> None:
+    deposit.pull()
+
+    this = deposit.run("reports", "events", "--url", deposit.server.url, connect=False)
+    other = deposit.run(
+        "reports", "events", "--url", "sftp://crm@other.example.com", connect=False
+    )
+
+    assert this.exit_code == 0, this.output
+    assert len(this.stdout.splitlines()) == 7
+    assert other.exit_code == 0, other.output
+    assert other.stdout.splitlines() == ["day,campaign_id,campaign_name,media,event"]
