@@ -57,11 +57,15 @@ class Transport(ABC):
         """Return the entry at `path`, or None when nothing is there."""
 
     @abstractmethod
-    def put(self, source: BinaryIO, path: str, progress: ProgressCallback | None = None) -> int:
+    def put(
+        self, source: BinaryIO, path: str, progress: ProgressCallback | None = None
+    ) -> int:
         """Write `source` to `path` as it is (not atomic); return bytes sent."""
 
     @abstractmethod
-    def get(self, path: str, target: BinaryIO, progress: ProgressCallback | None = None) -> int:
+    def get(
+        self, path: str, target: BinaryIO, progress: ProgressCallback | None = None
+    ) -> int:
         """Copy the remote file at `path` into `target`; return bytes received."""
 
     @abstractmethod
