@@ -50,6 +50,10 @@ BLOCK_SIZE = 256 * 1024
 _NOT_FOUND_WORDS = ("no such", "not found", "does not exist", "doesn't exist")
 _DENIED_WORDS = ("permission", "privilege", "denied", "not allowed", "read-only")
 
+# Temporary replies about the connection: service closing, data connection
+# failed to open, data connection closed.
+_CONNECTION_REPLIES = ("421", "425", "426")
+
 
 def _peer_passive_address(client: ftplib.FTP) -> tuple[str, int]:
     """Send PASV and return the control connection's peer with the given port.
@@ -315,7 +319,14 @@ class FTPTransport(Transport):
         except ftplib.error_perm as error:
             _raise_denial(operation, path, self.display_url, error)
         except ftplib.error_temp as error:
-            raise TransferError(
+            # 421, 425 and 426 concern the connection itself, so the client's
+            # retry policies treat them as connection failures.
+            kind = (
+                DepositConnectionError
+                if _reply(error).startswith(_CONNECTION_REPLIES)
+                else TransferError
+            )
+            raise kind(
                 f"{operation} of {path} on {self.display_url} failed temporarily "
                 f"({_reply(error)}); try again later",
                 path=path,
@@ -324,6 +335,12 @@ class FTPTransport(Transport):
             raise TransferError(
                 f"{operation} of {path} on {self.display_url} got an unexpected "
                 f"reply ({_reply(error)}); check that the server speaks FTP",
+                path=path,
+            ) from error
+        except TimeoutError as error:
+            raise DepositConnectionError(
+                f"{self.display_url} did not respond within {self._ftp.timeout:g} s "
+                f"during {operation} of {path}; retry, or raise the operation timeout",
                 path=path,
             ) from error
         except (OSError, EOFError) as error:

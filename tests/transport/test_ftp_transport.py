@@ -7,6 +7,7 @@ warning, each against the fake server's FTP front end on 127.0.0.1.
 from __future__ import annotations
 
 import ftplib
+import io
 import logging
 import socket
 import ssl
@@ -24,11 +25,12 @@ from digitaleo_client.errors import (
     ConfigurationError,
     ConnectTimeout,
     DepositConnectionError,
+    RemoteNotFound,
 )
 from digitaleo_client.transport import open_transport
-from fake_server.ftp import DepositFTPSHandler, FTPFrontEnd
+from fake_server.ftp import DepositFTPHandler, DepositFTPSHandler, FTPFrontEnd
 from fake_server.tls import CertificateFiles, ensure_certificate
-from tests.transport.deposits import PASSWORD, USER, ftp_settings
+from tests.transport.deposits import PASSWORD, USER, ListOnlyFTPHandler, ftp_settings
 
 IN = "contacts/import/in"
 # A private address that no test machine reaches: data sent there is lost.
@@ -286,3 +288,80 @@ def test_connection_lost_mid_session(ftp_front_end: StartFTP) -> None:
     assert f"connection to {settings.url}" in str(caught.value)
     assert f"lost during list of {IN}" in str(caught.value)
     assert "reconnect and retry" in str(caught.value)
+
+
+class SilentSizeHandler(DepositFTPHandler):
+    """A server that never replies to SIZE, as a stalled server would."""
+
+    def ftp_SIZE(self, path: str) -> None:
+        return None
+
+
+def test_operation_timeout(ftp_front_end: StartFTP, tmp_path: Path) -> None:
+    front_end = ftp_front_end(handler_base=SilentSizeHandler)
+    # The ftp_front_end fixture serves tmp_path / "deposit".
+    (tmp_path / "deposit" / IN / "list.csv").write_bytes(b"Email\n")
+    remote = open_transport(ftp_settings(front_end, operation_timeout=0.3))
+
+    with pytest.raises(DepositConnectionError) as caught:
+        remote.get(f"{IN}/list.csv", io.BytesIO())
+    remote.close()
+
+    assert "did not respond within 0.3 s during download of" in str(caught.value)
+    assert "raise the operation timeout" in str(caught.value)
+
+
+class DataChannelFailsHandler(DepositFTPHandler):
+    """A server whose data connections fail, as behind a broken firewall."""
+
+    def ftp_MLSD(self, path: str) -> None:
+        self.respond("425 Can't open data connection.")
+
+
+def test_data_channel_failure_is_connection_error(ftp_front_end: StartFTP) -> None:
+    front_end = ftp_front_end(handler_base=DataChannelFailsHandler)
+    remote = open_transport(ftp_settings(front_end))
+
+    with pytest.raises(DepositConnectionError) as caught:
+        remote.list(IN)
+    remote.close()
+
+    assert f"list of {IN}" in str(caught.value)
+    assert "failed temporarily (425 Can't open data connection.)" in str(caught.value)
+
+
+class EmptyFolderRefusedHandler(DepositFTPHandler):
+    """A server that replies 550 to a listing of an empty folder, as some do."""
+
+    def ftp_MLSD(self, path: str) -> Any:
+        if self.fs.isdir(path) and not self.fs.listdir(path):
+            self.respond("550 No files found.")
+            return None
+        return super().ftp_MLSD(path)
+
+    def ftp_LIST(self, path: str) -> Any:
+        if self.fs.isdir(path) and not self.fs.listdir(path):
+            self.respond("550 No files found.")
+            return None
+        return super().ftp_LIST(path)
+
+
+class EmptyFolderRefusedListOnlyHandler(EmptyFolderRefusedHandler, ListOnlyFTPHandler):
+    pass
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [EmptyFolderRefusedHandler, EmptyFolderRefusedListOnlyHandler],
+    ids=["mlsd", "list"],
+)
+def test_empty_folder_550_reads_empty(ftp_front_end: StartFTP, handler: type) -> None:
+    front_end = ftp_front_end(handler_base=handler)
+
+    with open_transport(ftp_settings(front_end)) as remote:
+        empty = remote.list("contacts/import/on")
+        with pytest.raises(RemoteNotFound) as caught:
+            remote.list("contacts/nowhere")
+
+    assert empty == []
+    assert "contacts/nowhere" in str(caught.value)
