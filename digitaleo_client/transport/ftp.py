@@ -1,12 +1,8 @@
 """FTP and FTPS (explicit TLS) transport on the standard library's ftplib.
 
-Passive mode always connects data channels to the control connection's peer,
-whatever address the server puts in its PASV reply: servers behind NAT often
-announce a private or wrong address. FTPS verifies the server certificate
-(system CAs, or the `ca_file` setting), protects the data channel and resumes
-the control channel's TLS session on it, which servers such as vsftpd with
-`require_ssl_reuse` demand. Listings use MLSD and fall back to LIST on
-servers without it. Names travel as UTF-8 (`OPTS UTF8 ON`).
+Sessions are opened by `ftp_session` (TLS, passive mode, login). Listings use
+MLSD and fall back to LIST on servers without it. Names travel as UTF-8
+(`OPTS UTF8 ON`).
 """
 
 from __future__ import annotations
@@ -15,25 +11,22 @@ import ftplib
 import hashlib
 import logging
 import posixpath
-import socket
 import ssl
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
-from typing import Any, BinaryIO, NoReturn
+from typing import BinaryIO, NoReturn
 
 from digitaleo_client.config import ConnectionSettings, ParsedUrl, parse_url
 from digitaleo_client.errors import (
-    AuthenticationFailed,
-    ConfigurationError,
-    ConnectTimeout,
     DepositConnectionError,
+    DigitaleoError,
     RemoteNotFound,
     RemotePermissionDenied,
     TransferError,
 )
 from digitaleo_client.transport.base import ProgressCallback, RemoteEntry, Transport
 from digitaleo_client.transport.ftp_listing import parse_list_line, parse_mlsd_facts
+from digitaleo_client.transport.ftp_session import open_session, reply_text
 
 logger = logging.getLogger(__name__)
 
@@ -53,53 +46,6 @@ _DENIED_WORDS = ("permission", "privilege", "denied", "not allowed", "read-only"
 # Temporary replies about the connection: service closing, data connection
 # failed to open, data connection closed.
 _CONNECTION_REPLIES = ("421", "425", "426")
-
-
-def _peer_passive_address(client: ftplib.FTP) -> tuple[str, int]:
-    """Send PASV and return the control connection's peer with the given port.
-
-    The address in the reply is ignored: servers behind NAT often announce a
-    private or wrong one, and data must never go to another host.
-    """
-    assert client.sock is not None
-    announced, port = ftplib.parse227(client.sendcmd("PASV"))
-    peer = str(client.sock.getpeername()[0])
-    if announced != peer:
-        logger.debug(
-            "ignoring address %s in the PASV reply; connecting to %s:%d",
-            announced,
-            peer,
-            port,
-        )
-    return peer, port
-
-
-class _PlainFTP(ftplib.FTP):
-    def makepasv(self) -> tuple[str, int]:
-        if self.af != socket.AF_INET:
-            return super().makepasv()
-        return _peer_passive_address(self)
-
-
-class _ResumingFTPS(ftplib.FTP_TLS):
-    """FTP_TLS whose data channels resume the control channel's TLS session."""
-
-    def makepasv(self) -> tuple[str, int]:
-        if self.af != socket.AF_INET:
-            return super().makepasv()
-        return _peer_passive_address(self)
-
-    def ntransfercmd(
-        self, cmd: str, rest: int | str | None = None
-    ) -> tuple[socket.socket, int | None]:
-        # Only called after PROT P, so every data channel is protected.
-        conn, size = ftplib.FTP.ntransfercmd(self, cmd, rest)
-        assert isinstance(self.sock, ssl.SSLSocket)
-        data = self.context.wrap_socket(
-            conn, server_hostname=self.host, session=self.sock.session
-        )
-        logger.debug("data channel resumed the TLS session: %s", data.session_reused)
-        return data, size
 
 
 class FTPTransport(Transport):
@@ -137,18 +83,9 @@ class FTPTransport(Transport):
         certificate that fails verification.
         """
         url = parse_url(settings.url)
-        client = _new_client(url, settings)
-        try:
-            home = _open_session(client, url, settings)
-            use_mlsd = _select_mlsd_facts(client, url)
-        except BaseException:
-            client.close()
-            raise
-        client.timeout = settings.operation_timeout
-        if client.sock is not None:
-            client.sock.settimeout(settings.operation_timeout)
+        session = open_session(url, settings)
         logger.info("connected to %s", url.display)
-        return cls(client, url, home, use_mlsd=use_mlsd)
+        return cls(session.client, url, session.home, use_mlsd=session.use_mlsd)
 
     @property
     def display_url(self) -> str:
@@ -206,7 +143,7 @@ class FTPTransport(Transport):
         self, path: str, target: BinaryIO, progress: ProgressCallback | None = None
     ) -> int:
         self._check_open()
-        with self._translated("download", path):
+        with self._translated("download", path, must_exist=True):
             counter = _ByteCounter(progress, total=self._size(path))
 
             def write(block: bytes) -> None:
@@ -226,12 +163,12 @@ class FTPTransport(Transport):
                 "the target already exists; remove it or choose another name",
                 path=target,
             )
-        with self._translated("rename", source):
+        with self._translated("rename", source, must_exist=True):
             self._ftp.rename(self._absolute(source), self._absolute(target))
 
     def remove(self, path: str) -> None:
         self._check_open()
-        with self._translated("remove", path):
+        with self._translated("remove", path, must_exist=True):
             self._ftp.delete(self._absolute(path))
 
     def mkdir(self, path: str) -> None:
@@ -276,7 +213,10 @@ class FTPTransport(Transport):
         # `LIST -a` without a path is the portable way to include dot-files:
         # several servers read `LIST -a folder` as a path named "-a folder".
         lines: Lines = []
-        self._ftp.cwd(self._absolute(path))
+        try:
+            self._ftp.cwd(self._absolute(path))
+        except ftplib.error_perm as error:
+            raise self._no_such_folder(path, error) from error
         try:
             self._ftp.retrlines("LIST -a", lines.append)
         except ftplib.error_perm as error:
@@ -295,7 +235,22 @@ class FTPTransport(Transport):
         """
         if self._is_folder(path):
             return []
-        raise error
+        raise self._no_such_folder(path, error) from error
+
+    def _no_such_folder(self, path: str, error: ftplib.error_perm) -> RemoteNotFound:
+        return RemoteNotFound(
+            f"cannot list {path or 'the deposit root'} on {self.display_url}: no such "
+            f"folder ({reply_text(error)}); check the path and the deposit URL",
+            path=path,
+        )
+
+    def _exists(self, path: str) -> bool:
+        """Tell whether `path` exists; True when that cannot be found out."""
+        try:
+            return self.stat(path) is not None
+        except DigitaleoError as error:
+            logger.debug("cannot stat %s (%s)", path, error)
+            return True
 
     def _is_folder(self, path: str) -> bool:
         try:
@@ -312,29 +267,36 @@ class FTPTransport(Transport):
             return None
 
     @contextmanager
-    def _translated(self, operation: str, path: str) -> Iterator[None]:
-        """Translate ftplib and socket errors into the SDK's, chaining the original."""
+    def _translated(
+        self, operation: str, path: str, *, must_exist: bool = False
+    ) -> Iterator[None]:
+        """Translate ftplib and socket errors into the SDK's, chaining the original.
+
+        With `must_exist`, a 550 reply that names no cause (vsftpd's "Delete
+        operation failed.") is read as "not found" when `path` is missing.
+        """
         try:
             yield
         except ftplib.error_perm as error:
-            _raise_denial(operation, path, self.display_url, error)
+            missing = must_exist and _is_vague(error) and not self._exists(path)
+            _raise_denial(operation, path, self.display_url, error, missing=missing)
         except ftplib.error_temp as error:
             # 421, 425 and 426 concern the connection itself, so the client's
             # retry policies treat them as connection failures.
             kind = (
                 DepositConnectionError
-                if _reply(error).startswith(_CONNECTION_REPLIES)
+                if reply_text(error).startswith(_CONNECTION_REPLIES)
                 else TransferError
             )
             raise kind(
                 f"{operation} of {path} on {self.display_url} failed temporarily "
-                f"({_reply(error)}); try again later",
+                f"({reply_text(error)}); try again later",
                 path=path,
             ) from error
         except (ftplib.error_reply, ftplib.error_proto) as error:
             raise TransferError(
                 f"{operation} of {path} on {self.display_url} got an unexpected "
-                f"reply ({_reply(error)}); check that the server speaks FTP",
+                f"reply ({reply_text(error)}); check that the server speaks FTP",
                 path=path,
             ) from error
         except TimeoutError as error:
@@ -365,14 +327,22 @@ class _ByteCounter:
             self._progress(self.count, self._total)
 
 
-def _reply(error: ftplib.Error) -> str:
-    return str(error).strip()
+def _is_vague(error: ftplib.error_perm) -> bool:
+    """Tell whether a 550 reply names neither a missing path nor a denial."""
+    lowered = reply_text(error).lower()
+    words = (*_NOT_FOUND_WORDS, *_DENIED_WORDS)
+    return lowered.startswith("550") and not any(word in lowered for word in words)
 
 
 def _raise_denial(
-    operation: str, path: str, url: str, error: ftplib.error_perm
+    operation: str,
+    path: str,
+    url: str,
+    error: ftplib.error_perm,
+    *,
+    missing: bool = False,
 ) -> NoReturn:
-    reply = _reply(error)
+    reply = reply_text(error)
     lowered = reply.lower()
     where = f"{operation} of {path} on {url}"
     if any(word in lowered for word in _DENIED_WORDS) or reply.startswith("553"):
@@ -381,134 +351,9 @@ def _raise_denial(
             "in/ folders and the import-mode dot-files",
             path=path,
         ) from error
-    if any(word in lowered for word in _NOT_FOUND_WORDS):
+    if missing or any(word in lowered for word in _NOT_FOUND_WORDS):
         raise RemoteNotFound(
             f"{where} failed: not found ({reply}); check the path and the deposit URL",
             path=path,
         ) from error
     raise TransferError(f"{where} failed ({reply})", path=path) from error
-
-
-# -- connecting --------------------------------------------------------------
-
-
-def _new_client(url: ParsedUrl, settings: ConnectionSettings) -> ftplib.FTP:
-    if url.scheme == "ftp":
-        return _PlainFTP(encoding="utf-8")
-    return _ResumingFTPS(context=_tls_context(settings.ca_file), encoding="utf-8")
-
-
-def _tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    if ca_file is None:
-        return ssl.create_default_context()
-    try:
-        return ssl.create_default_context(cafile=str(ca_file))
-    except (OSError, ssl.SSLError) as error:
-        raise ConfigurationError(
-            f"cannot read the CA file {ca_file} ({error}); give a PEM file of "
-            "trusted certificates with --ca-file or DIGITALEO_CA_FILE",
-            key="ca_file",
-        ) from error
-
-
-def _open_session(
-    client: ftplib.FTP, url: ParsedUrl, settings: ConnectionSettings
-) -> str:
-    """Connect, secure, log in and set binary mode; return the login folder."""
-    secure = isinstance(client, ftplib.FTP_TLS)
-    _connect_step(
-        lambda: client.connect(url.host, url.port, timeout=settings.connect_timeout),
-        url,
-        settings,
-    )
-    if isinstance(client, ftplib.FTP_TLS):
-        _connect_step(client.auth, url, settings)
-    _connect_step(lambda: _login(client, url, settings), url, settings)
-    if isinstance(client, ftplib.FTP_TLS):
-        _connect_step(client.prot_p, url, settings)
-    if not secure:
-        logger.warning(
-            "%s uses plain FTP: the password and the files travel unencrypted; "
-            "use ftps:// if the server offers it",
-            url.display,
-        )
-    _prefer_utf8(client, url)
-    _connect_step(lambda: client.voidcmd("TYPE I"), url, settings)
-    home: str = _connect_step(client.pwd, url, settings)
-    return home
-
-
-def _connect_step(
-    step: Callable[[], Any], url: ParsedUrl, settings: ConnectionSettings
-) -> Any:
-    """Run one step of the connection, translating its errors."""
-    try:
-        return step()
-    except TimeoutError as error:
-        raise ConnectTimeout(
-            f"connecting to {url.display} timed out after {settings.connect_timeout:g} s; "
-            "check the host, the port and the firewall, or raise the connect timeout",
-            host=url.host,
-        ) from error
-    except ssl.SSLCertVerificationError as error:
-        raise DepositConnectionError(
-            f"the TLS certificate of {url.display} failed verification "
-            f"({error.verify_message}); give the CA that signed it with --ca-file "
-            "or DIGITALEO_CA_FILE",
-            host=url.host,
-        ) from error
-    except (OSError, EOFError, ftplib.Error) as error:
-        raise DepositConnectionError(
-            f"cannot connect to {url.display} ({error or type(error).__name__}); "
-            "check the host, the port and the scheme (ftp:// or ftps://)",
-            host=url.host,
-        ) from error
-
-
-def _login(client: ftplib.FTP, url: ParsedUrl, settings: ConnectionSettings) -> None:
-    username = settings.username or url.username or "anonymous"
-    try:
-        client.login(username, settings.password or "")
-    except ftplib.error_perm as error:
-        if any(word in _reply(error).lower() for word in ("tls", "ssl")):
-            raise DepositConnectionError(
-                f"{url.display} requires TLS before login ({_reply(error)}); "
-                f"use ftps://{url.host}:{url.port}{url.path}",
-                host=url.host,
-            ) from error
-        raise AuthenticationFailed(
-            f"{url.display} rejected the login of {username!r} ({_reply(error)}); "
-            "check the user name and DIGITALEO_PASSWORD",
-            host=url.host,
-        ) from error
-
-
-def _features(client: ftplib.FTP) -> set[str]:
-    """Return the first word of each feature the server lists in reply to FEAT."""
-    try:
-        reply = client.sendcmd("FEAT")
-    except (ftplib.error_perm, ftplib.error_reply):
-        return set()
-    lines = reply.splitlines()[1:-1]
-    return {line.split()[0].upper() for line in lines if line.strip()}
-
-
-def _select_mlsd_facts(client: ftplib.FTP, url: ParsedUrl) -> bool:
-    """Ask for the MLSD facts the listing reads; tell whether MLSD is available."""
-    if "MLST" not in _features(client):
-        logger.info("%s does not list MLST among its features; using LIST", url.display)
-        return False
-    try:
-        client.sendcmd("OPTS MLST type;size;modify;")
-    except ftplib.error_perm as error:
-        # The server then sends its default facts, usually the same ones.
-        logger.debug("%s rejected OPTS MLST (%s)", url.display, error)
-    return True
-
-
-def _prefer_utf8(client: ftplib.FTP, url: ParsedUrl) -> None:
-    try:
-        client.sendcmd("OPTS UTF8 ON")
-    except ftplib.error_perm as error:
-        # No RFC defines this command; servers that always use UTF-8 may reject it.
-        logger.debug("%s rejected OPTS UTF8 ON (%s)", url.display, error)

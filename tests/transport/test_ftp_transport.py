@@ -79,7 +79,7 @@ def test_pasv_foreign_address_ignored(
         certificate=certificate if secure else None,
         masquerade_address=FOREIGN_ADDRESS,
     )
-    caplog.set_level(logging.DEBUG, logger="digitaleo_client.transport.ftp")
+    caplog.set_level(logging.DEBUG, logger="digitaleo_client.transport.ftp_session")
 
     names = upload_and_list(front_end, certificate, tmp_path)
 
@@ -365,3 +365,58 @@ def test_empty_folder_550_reads_empty(ftp_front_end: StartFTP, handler: type) ->
 
     assert empty == []
     assert "contacts/nowhere" in str(caught.value)
+
+
+class VagueRepliesHandler(ListOnlyFTPHandler):
+    """A server without MLSD whose 550 replies name no cause, as vsftpd's."""
+
+    def ftp_CWD(self, path: str) -> Any:
+        if not self.fs.isdir(path):
+            self.respond("550 Failed to change directory.")
+            return None
+        return super().ftp_CWD(path)
+
+    def ftp_RETR(self, file: str) -> Any:
+        if not self.fs.lexists(file):
+            self.respond("550 Failed to open file.")
+            return None
+        return super().ftp_RETR(file)
+
+    def ftp_DELE(self, path: str) -> Any:
+        if not self.fs.lexists(path):
+            self.respond("550 Delete operation failed.")
+            return None
+        return super().ftp_DELE(path)
+
+
+VAGUE_CALLS = {
+    "list": (
+        lambda remote: remote.list("contacts/nowhere"),
+        "550 Failed to change directory.",
+    ),
+    "download": (
+        lambda remote: remote.get(f"{IN}/missing.csv", io.BytesIO()),
+        "550 Failed to open file.",
+    ),
+    "remove": (
+        lambda remote: remote.remove(f"{IN}/missing.csv"),
+        "550 Delete operation failed.",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("call", "reply"), VAGUE_CALLS.values(), ids=VAGUE_CALLS.keys()
+)
+def test_vague_550_on_missing_path(
+    ftp_front_end: StartFTP, call: Callable[[Any], object], reply: str
+) -> None:
+    front_end = ftp_front_end(handler_base=VagueRepliesHandler)
+    remote = open_transport(ftp_settings(front_end))
+
+    with pytest.raises(RemoteNotFound) as caught:
+        call(remote)
+    remote.close()
+
+    assert f"({reply})" in str(caught.value)
+    assert "check the path and the deposit URL" in str(caught.value)
