@@ -198,6 +198,11 @@ def real_path(root: Path, path: ClientPath, *, writing: bool = False) -> Path:
     gives one). A symbolic link in any part of `path` is never followed: the
     client sees no such file, or, when `writing`, a permission error. A part
     that does not exist ends the check, because nothing below it can be a link.
+
+    NOTE: a local process that swaps a checked folder for a link before the
+    caller opens the path can still redirect it. The SFTP front end opens
+    files with O_NOFOLLOW, which covers the last part only. Clients of the
+    deposit cannot create links, so only a local user of the folder can.
     """
     check_visible(path)
     current = root

@@ -231,7 +231,9 @@ class DepositSFTPServer(paramiko.SFTPServer):  # type: ignore[misc]
 
     def finish_subsystem(self) -> None:
         # Files still open here were not closed by the client: the connection
-        # dropped mid-upload, so they must not be submitted as complete.
+        # dropped mid-upload, so they are not submitted as complete. A partial
+        # file under a visible name stays in in/, where the processor's settle
+        # scan, if on, takes it like any file written behind the server's back.
         for handle in list(self.file_table.values()):
             if isinstance(handle, DepositFile):
                 handle.abort()

@@ -6,6 +6,7 @@ recorded instead of processed, so each test checks exactly what was submitted.
 
 import errno
 import os
+import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -445,3 +446,28 @@ def test_many_connections_upload_at_once(front_end, connect_sftp, wait_until):
 
     wait_until(lambda: len(front_end.submitted) == 12)
     assert sorted(path.name for path in front_end.submitted) == sorted(uploaded)
+
+
+def test_closed_connections_leave_no_threads(front_end, connect_sftp, wait_until):
+    threads_before = threading.active_count()
+
+    for _ in range(5):
+        with connect_sftp(
+            front_end.listener.port, front_end.known_hosts, "crm", PASSWORD
+        ) as client:
+            client.listdir("/")
+
+    wait_until(lambda: threading.active_count() == threads_before)
+    wait_until(lambda: front_end.listener.connection_count() == 0)
+    assert front_end.registry.sessions() == []
+
+
+def test_connections_disable_nagle(front_end, connect_sftp):
+    with connect_sftp(front_end.listener.port, front_end.known_hosts, "crm", PASSWORD):
+        transports = front_end.listener._transports
+        options = [
+            transport.sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY)
+            for transport in transports
+        ]
+
+    assert options == [1]
