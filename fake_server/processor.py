@@ -2,8 +2,8 @@
 
 A file deposited in `contacts/<action>/in/` moves to `on/` under the name
 `<POSIX seconds>_<name>`, is applied to the store in one transaction, and
-moves to `ok/`, or to `ko/` when it cannot be processed as a whole (the
-transaction is then rolled back, so a rejected file changes nothing). Hidden
+moves to `ok/`. A file that cannot be processed as a whole moves to `ko/`
+instead, and its transaction is rolled back, so it changes nothing. Hidden
 files (leading `.`) are never processed.
 
 Files reach the processor in two ways: a front end calls `submit` when a
@@ -20,41 +20,32 @@ import queue
 import threading
 import time
 from collections.abc import Callable
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from digitaleo_client.deposit import (
-    IMPORT_DIR,
     Action,
     ActionFolder,
-    ImportMode,
     Stage,
     all_action_folders,
     all_remote_folders,
-    import_mode_from_dotfiles,
     is_hidden,
     list_name_of,
     parse_action_folder,
+    parse_processed_name,
     processed_name,
 )
 from fake_server.clock import Clock
-from fake_server.config import DEFAULT_ACCOUNT, ServerConfig
-from fake_server.rules.contacts import ContactBook
-from fake_server.rules.context import FileContext
-from fake_server.rules.delete import delete_contacts
-from fake_server.rules.importing import import_contacts
-from fake_server.rules.optout import opt_in, opt_out
-from fake_server.rules.reader import DepositTable, Rejected, open_table
-from fake_server.store import Store, empty_counts
+from fake_server.config import ServerConfig
+from fake_server.rules.applying import FileJob, apply_file, refresh_dedup_keys
+from fake_server.settle import SettleTracker, visible_in_files
+from fake_server.store import Store
 
 logger = logging.getLogger(__name__)
 
 # Real seconds between two scans of the in/ folders in settle mode.
 SCAN_INTERVAL = 0.2
-
-_DEDUP_SETTING = "dedup_criterion"
 
 
 @dataclass(frozen=True)
@@ -101,10 +92,10 @@ class Processor:
         self._queue: queue.Queue[Path | None] = queue.Queue()
         self._pending: set[Path] = set()
         self._changed = threading.Condition()
-        self._seen: dict[Path, tuple[int, int, float]] = {}
+        self._settle = SettleTracker()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
-        self._refresh_dedup_keys()
+        refresh_dedup_keys(self.store, self.config.account.dedup, self.clock)
 
     # Layout
 
@@ -133,9 +124,14 @@ class Processor:
         logger.info("processing %s/%s", folder.stage(Stage.ON), deposit.name)
         if self.processing_delay > 0:
             self._stopping.wait(self.processing_delay)
+        return self._finish(deposit, file_id, list_name)
 
+    def _finish(
+        self, deposit: _Deposit, file_id: int, list_name: str | None
+    ) -> dict[str, Any]:
+        """Apply a file of on/, move it to ok/ or ko/ and return its record."""
         stage, reason = self._apply_and_record(deposit, file_id, list_name)
-        final_path = self.root / folder.stage(stage) / deposit.name
+        final_path = self.root / deposit.folder.stage(stage) / deposit.name
         os.replace(deposit.on_path, final_path)
         record = self.store.file(file_id)
         if reason is None:
@@ -143,6 +139,54 @@ class Processor:
         else:
             logger.info("rejected %s into ko/: %s", deposit.name, reason)
         return record
+
+    def recover(self) -> list[dict[str, Any]]:
+        """Finish the files that a stopped process left in on/; return their records.
+
+        A file whose record has stage ok or ko was applied and only needs its
+        move. Any other file was never committed, so it is applied again,
+        under its name and record. `start` calls this before the worker runs.
+        """
+        records = {
+            (record["action"], record["media"], record["name"]): record
+            for record in self.store.files()
+        }
+        finished = []
+        for folder in all_action_folders():
+            on_dir = self.root / folder.stage(Stage.ON)
+            names = sorted(os.listdir(on_dir)) if on_dir.is_dir() else []
+            for name in names:
+                parsed = parse_processed_name(name)
+                if is_hidden(name) or parsed is None:
+                    continue
+                media = folder.media.value if folder.media is not None else None
+                record = records.get((folder.action.value, media, name))
+                deposit = _Deposit(folder, on_dir / name, name, float(parsed[0]))
+                logger.warning("finishing %s/%s, left in on/", folder.path, name)
+                finished.append(self._recover_one(deposit, record))
+        return finished
+
+    def _recover_one(
+        self, deposit: _Deposit, record: dict[str, Any] | None
+    ) -> dict[str, Any]:
+        if record is not None and record["stage"] != Stage.ON.value:
+            stage_folder = self.root / deposit.folder.stage(Stage(record["stage"]))
+            os.replace(deposit.on_path, stage_folder / deposit.name)
+            return record
+        is_import = deposit.folder.action is Action.IMPORT
+        list_name = list_name_of(deposit.name) if is_import else None
+        if record is None:
+            media = deposit.folder.media
+            file_id = self.store.add_file(
+                deposit.folder.action.value,
+                media.value if media is not None else None,
+                deposit.name,
+                list_name,
+                deposit.deposited_at,
+            )
+        else:
+            file_id = record["id"]
+        return self._finish(deposit, file_id, list_name)
 
     def _action_folder_of(self, path: Path) -> ActionFolder:
         folder = parse_action_folder(path.parent.parent.name)
@@ -180,90 +224,13 @@ class Processor:
         self, deposit: _Deposit, file_id: int, list_name: str | None
     ) -> tuple[Stage, str | None]:
         """Apply the file in one transaction and record its outcome; return stage and reason."""
-        try:
-            with self.store.transaction() as connection, ExitStack() as stack:
-                book = ContactBook(connection, self.clock.now())
-                context = FileContext(self.config.account, book, DEFAULT_ACCOUNT)
-                table = open_table(deposit.on_path, self.config.account, stack)
-                self._handler(deposit.folder, list_name)(table, context)
-                book.flush()
-                self.store.finish_file(
-                    connection,
-                    file_id,
-                    name=deposit.name,
-                    stage=Stage.OK.value,
-                    counts=context.counts,
-                    reason=None,
-                    processed_at=self.clock.now(),
-                )
-            return Stage.OK, None
-        except Rejected as rejected:
-            reason = rejected.reason
-        except Exception as error:  # a file must never stay in on/
-            logger.exception("processing %s failed", deposit.name)
-            reason = (
-                f"the fake deposit failed while processing the file "
-                f"({type(error).__name__}: {error}); this is a bug of the fake server"
-            )
-        with self.store.transaction() as connection:
-            self.store.finish_file(
-                connection,
-                file_id,
-                name=deposit.name,
-                stage=Stage.KO.value,
-                counts=empty_counts(),
-                reason=reason,
-                processed_at=self.clock.now(),
-            )
-        return Stage.KO, reason
-
-    def _handler(
-        self, folder: ActionFolder, list_name: str | None
-    ) -> Callable[[DepositTable, FileContext], None]:
-        if folder.action is Action.IMPORT:
-            assert list_name is not None
-            mode = self.import_mode()
-            return lambda table, context: import_contacts(
-                table, context, list_name, mode
-            )
-        if folder.action is Action.DELETE:
-            return delete_contacts
-        media = folder.media
-        assert media is not None
-        apply = opt_out if folder.action is Action.OPTOUT else opt_in
-        return lambda table, context: apply(table, context, media)
-
-    def import_mode(self) -> ImportMode:
-        """Return the account's import mode from the dot-files of `contacts/import/`.
-
-        Raises Rejected when several mode dot-files are present, because the
-        mode is then ambiguous.
-        """
-        import_dir = self.root / IMPORT_DIR
-        names = [entry.name for entry in import_dir.iterdir() if entry.is_file()]
-        modes = import_mode_from_dotfiles(names)
-        if len(modes) > 1:
-            shown = ", ".join(mode.dotfile for mode in modes)
-            raise Rejected(
-                f"contacts/import contains several import mode files ({shown}), so the mode "
-                "is ambiguous; remove all but one"
-            )
-        return modes[0] if modes else ImportMode.CREATE
-
-    def _refresh_dedup_keys(self) -> None:
-        """Recompute stored dedup keys when the account's criterion changed."""
-        criterion = self.config.account.dedup
-        if self.store.setting(_DEDUP_SETTING) == criterion.value:
-            return
-        with self.store.transaction() as connection:
-            count = ContactBook(connection, self.clock.now()).recompute_keys(criterion)
-            self.store.set_setting(connection, _DEDUP_SETTING, criterion.value)
-        if count:
-            logger.info(
-                "recomputed the dedup keys of %s contacts for %s",
-                count,
-                criterion.value,
-            )
+        return apply_file(
+            FileJob(deposit.folder, deposit.on_path, deposit.name, file_id, list_name),
+            self.root,
+            self.config.account,
+            self.store,
+            self.clock,
+        )
 
     # Queue and worker
 
@@ -284,54 +251,32 @@ class Processor:
 
         A file has settled when its size and modification time stayed the
         same for `settle_seconds` of the clock (0 when None) since this
-        processor first saw them so.
+        processor first saw them so. Files that are queued, or that a front
+        end still has open for writing, wait for a later scan.
         """
         settle = self.settle_seconds or 0.0
-        now = self.clock.now()
-        present: set[Path] = set()
-        settled: list[Path] = []
-        for path, size, mtime in self._visible_in_files():
-            present.add(path)
-            seen = self._seen.get(path)
-            if seen is None or seen[:2] != (size, mtime):
-                seen = (size, mtime, now)
-                self._seen[path] = seen
-            settled_now = now - seen[2] >= settle and not self._is_pending(path)
-            if settled_now and not self._is_open_for_writing(path):
-                settled.append(path)
-        for path in set(self._seen) - present:
-            del self._seen[path]
-        for path in settled:
-            del self._seen[path]
-            self.submit(path)
-        return settled
-
-    def _visible_in_files(self) -> list[tuple[Path, int, int]]:
-        files = []
-        for folder in all_action_folders():
-            in_dir = self.root / folder.stage(Stage.IN)
-            try:
-                entries = list(os.scandir(in_dir))
-            except FileNotFoundError:
+        files = visible_in_files(self.root)
+        submitted = []
+        for path in self._settle.settled(files, self.clock.now(), settle):
+            if self._is_pending(path) or self._is_open_for_writing(path):
                 continue
-            for entry in entries:
-                if is_hidden(entry.name) or not entry.is_file(follow_symlinks=False):
-                    continue
-                stat = entry.stat(follow_symlinks=False)
-                files.append((Path(entry.path), stat.st_size, stat.st_mtime_ns))
-        return files
+            self._settle.forget(path)
+            self.submit(path)
+            submitted.append(path)
+        return submitted
 
     def _is_pending(self, path: Path) -> bool:
         with self._changed:
             return path in self._pending
 
     def start(self) -> None:
-        """Start the worker thread.
+        """Finish the files left in on/, then start the worker thread.
 
         Raises RuntimeError when it is already running.
         """
         if self._thread is not None:
             raise RuntimeError("the processor is already running; call stop() first")
+        self.recover()
         self._stopping.clear()
         self._thread = threading.Thread(
             target=self._run, name="deposit-processor", daemon=True

@@ -7,7 +7,7 @@ import threading
 import time
 
 import pytest
-from rules_support import DATA, START, Deposit
+from rules_support import DATA, START, Deposit, counts
 
 from fake_server.processor import Processor
 
@@ -233,3 +233,50 @@ def test_ok_and_ko_files_kept(deposit):
     assert [path.name for path in (deposit.root / "contacts/import/ko").iterdir()] == [
         "1447797848_broken.csv"
     ]
+
+
+def leave_in_on(deposit, name, data_name="clients_first.csv"):
+    """Put a file in import/on/ as a process stopped mid-file would leave it."""
+    path = deposit.root / "contacts/import/on" / name
+    path.write_bytes((DATA / data_name).read_bytes())
+    return path
+
+
+def test_start_finishes_file_left_in_on(deposit):
+    leave_in_on(deposit, "1447797000_clients.csv")
+
+    deposit.processor.start()
+
+    [record] = deposit.store.files()
+    assert record["name"] == "1447797000_clients.csv"
+    assert record["stage"] == "ok"
+    assert record["deposited_at"] == 1447797000.0
+    assert record["counts"] == counts(created=3)
+    assert (deposit.root / "contacts/import/ok/1447797000_clients.csv").is_file()
+    assert not any((deposit.root / "contacts/import/on").iterdir())
+
+
+def test_start_reapplies_uncommitted_record(deposit):
+    leave_in_on(deposit, "1447797000_clients.csv")
+    file_id = deposit.store.add_file(
+        "import", None, "1447797000_clients.csv", "clients", 1447797000.0
+    )
+
+    deposit.processor.start()
+
+    [record] = deposit.store.files()
+    assert record["id"] == file_id
+    assert record["stage"] == "ok"
+    assert deposit.list_sizes() == [("default", "clients", 3)]
+
+
+def test_start_moves_committed_file_only(deposit):
+    record = deposit.deposit_data("import", "clients_first.csv", "clients.csv")
+    ok_path = deposit.root / "contacts/import/ok" / record["name"]
+    ok_path.rename(deposit.root / "contacts/import/on" / record["name"])
+
+    deposit.processor.start()
+
+    assert ok_path.is_file()
+    assert deposit.store.files() == [record]
+    assert len(deposit.store.contacts()) == 3
