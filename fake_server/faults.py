@@ -116,6 +116,12 @@ class Faults:
         with self._lock:
             return bool(self._armed)
 
+    def arm(self, fault: Fault | str) -> None:
+        """Arm one more fault on the running server, replacing one of the same name."""
+        parsed = parse_fault(fault) if isinstance(fault, str) else fault
+        with self._lock:
+            self._armed[parsed.name] = parsed
+
     def armed(self) -> list[Fault]:
         """Return the faults that have not fired yet, and the lasting ones."""
         with self._lock:
