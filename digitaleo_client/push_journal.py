@@ -35,7 +35,7 @@ class PushRecord:
     until the first part is published, then the stage folder (in, on, ok,
     ko) of the last part seen. `outcome` is "ok", "ko" or "failed" once
     final, None while the push runs, crashed, or was left waiting.
-    `uploads` holds one JSON-ready dict per published part, as the client
+    `uploads` contains one JSON-ready dict per published part, as the client
     wrote it. Times are POSIX seconds of the client's clock.
     """
 
@@ -90,7 +90,7 @@ class PushRecord:
 
 @dataclass(frozen=True)
 class NewPush:
-    """What the journal records about a push before its upload starts."""
+    """The fields of a push that the journal records before its upload starts."""
 
     deposit: str
     content_sha256: str

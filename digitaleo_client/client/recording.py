@@ -76,7 +76,7 @@ class PushRecorder:
     def start(self, source: Path, result: PushResult, *, force: bool) -> None:
         """Record the push before its upload.
 
-        Raises DuplicatePush, unless `force`, when the journal holds a push
+        Raises DuplicatePush, unless `force`, when the journal contains a push
         of the same content to the same deposit, action and remote name.
         """
         if self.journal is None:
@@ -141,10 +141,10 @@ class PushRecorder:
     def failed(self, error: BaseException, *, maybe_published: bool = False) -> None:
         """Record an error that ended the push.
 
-        A push that surely published nothing is final ("failed"). Once a part
-        was published, or when the error came while a rename was in flight,
-        its outcome is still to come, so the push stays open for `status`
-        and `wait` to follow, and a second push of it is rejected.
+        A push that surely published nothing is final ("failed"). A push
+        with a published part, or one that failed while a rename was in
+        flight, has its outcome still to come. It stays open for `status` and
+        `wait`, and a second push of the same content is rejected.
         """
         if self.journal is None or self.push_id is None:
             return

@@ -1,6 +1,6 @@
 """Following pushes of the journal after the process that made them ended.
 
-`refresh_push` looks once where each open part of a recorded push stands;
+`refresh_push` looks up once the stage of each open part of a recorded push;
 `resume_push` waits until each reaches ok/ or ko/. Both update the journal
 and close the push once every part is final.
 """
@@ -34,7 +34,12 @@ def check_same_deposit(client: DigitaleoClient, record: PushRecord) -> None:
 def refresh_push(
     client: DigitaleoClient, journal: Journal, record: PushRecord
 ) -> PushRecord:
-    """Look once where each open part of `record` stands; return the updated record."""
+    """Look up the stage of each open part of `record` once; return the updated record.
+
+    NOTE: a push that failed while its rename was in flight has no part
+    recorded, so it stays open here; push again with --force after checking
+    the deposit's in/, ok/ and ko/ folders.
+    """
     check_same_deposit(client, record)
     recorder = resume_recorder(journal, record)
     for upload in open_uploads(record):
