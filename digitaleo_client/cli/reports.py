@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TextIO
 
 import platformdirs
 import typer
@@ -43,6 +44,7 @@ from digitaleo_client.reporting import (
     PullResult,
     RemoteReport,
     ReportDay,
+    ReportEvent,
     ReportPuller,
     SummaryRow,
     iter_pulled_events,
@@ -346,23 +348,41 @@ def events(
 _EVENT_COLUMNS = ["day", "campaign_id", "campaign_name", "media", "event"]
 
 
-def _write_csv(stream: Iterator[Any], contact_columns: list[str]) -> None:
-    writer = csv.writer(sys.stdout, lineterminator="\n")
-    writer.writerow(_EVENT_COLUMNS + contact_columns)
-    for event in stream:
-        record = event.as_dict()
-        writer.writerow(
-            [record.get(name) or "" for name in _EVENT_COLUMNS + contact_columns]
-        )
+@contextmanager
+def _utf8_stdout() -> Iterator[TextIO]:
+    """Yield stdout as UTF-8 text whatever the locale, as the help promises."""
     sys.stdout.flush()
+    binary = getattr(sys.stdout, "buffer", None)
+    if binary is None:
+        yield sys.stdout
+        return
+    text = io.TextIOWrapper(binary, encoding="utf-8", newline="")
+    try:
+        yield text
+    finally:
+        text.flush()
+        # Detach so that closing the wrapper later leaves stdout open.
+        text.detach()
 
 
-def _write_jsonl(stream: Iterator[Any]) -> None:
-    for event in stream:
-        record = {name: getattr(event, name) for name in _EVENT_COLUMNS}
-        record["contact"] = dict(event.contact)
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-    sys.stdout.flush()
+def _write_csv(stream: Iterator[ReportEvent], contact_columns: list[str]) -> None:
+    names = _EVENT_COLUMNS + contact_columns
+    with _utf8_stdout() as output:
+        writer = csv.writer(output, lineterminator="\n")
+        writer.writerow(names)
+        for event in stream:
+            record = event.as_dict()
+            writer.writerow([record.get(name) or "" for name in names])
+
+
+def _write_jsonl(stream: Iterator[ReportEvent]) -> None:
+    with _utf8_stdout() as output:
+        for event in stream:
+            record: dict[str, Any] = {
+                name: getattr(event, name) for name in _EVENT_COLUMNS
+            }
+            record["contact"] = dict(event.contact)
+            output.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 
 # -- summary -------------------------------------------------------------------------

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import subprocess
+import sys
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from fake_contacts import add_contacts
+from pulled_journal import record
 from typer.testing import CliRunner
 
 from digitaleo_client.cli import app
+from digitaleo_client.journal import Journal
 from fake_server.clock import ManualClock
 from fake_server.server import FakeServer
 
@@ -249,3 +254,37 @@ def test_events_of_one_deposit(deposit: Deposit) -> None:
     assert len(this.stdout.splitlines()) == 7
     assert other.exit_code == 0, other.output
     assert other.stdout.splitlines() == ["day,campaign_id,campaign_name,media,event"]
+
+
+def test_events_utf8_whatever_locale(tmp_path: Path) -> None:
+    journal_path = tmp_path / "journal.sqlite3"
+    with Journal(journal_path) as journal:
+        record(
+            journal,
+            tmp_path / "r" / "1",
+            "2026-11-02",
+            "1",
+            {"EMAIL_optout.csv": "Email;Prénom\nzoe@example.com;Zoé\n"},
+        )
+    environment = {**os.environ, "PYTHONIOENCODING": "ascii"}
+
+    completed = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "digitaleo_client",
+            "reports",
+            "events",
+            "--journal",
+            str(journal_path),
+        ],
+        capture_output=True,
+        env=environment,
+        check=False,
+    )
+
+    assert completed.returncode == 0, completed.stderr
+    assert completed.stdout.decode("utf-8").splitlines() == [
+        "day,campaign_id,campaign_name,media,event,Prénom,Email",
+        "2026-11-02,1,C,EMAIL,optout,Zoé,zoe@example.com",
+    ]
