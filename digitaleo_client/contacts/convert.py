@@ -11,7 +11,7 @@ number of rows.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar
@@ -103,10 +103,10 @@ def build_deposit(
 
     Rejected contacts stay out of the parts and go to the report. The parts
     are `NAME.csv` (or `.zip`), then `NAME.part2.csv` and so on, in the
-    order they must be deposited; they all feed the list NAME. `options`
-    None means the defaults; `progress` (None: no calls) receives the rows
-    and bytes read every few thousand rows; `settings_origin` says where
-    `account` came from, for the report.
+    order they must be deposited, and they all feed the list NAME.
+    `options` None means the defaults. `progress` (None: no calls) receives
+    the rows and bytes read every few thousand rows. `settings_origin` names
+    where `account` came from, for the report.
 
     Raises InputFileError when the export cannot be read (encoding, header,
     quotes) and ConfigurationError for invalid options.
@@ -225,18 +225,6 @@ def _base_name(source: Path, options: ConvertOptions) -> str:
     return deposit.list_name_of(name)
 
 
-def _batches(reader: ExportReader) -> Iterator[list[tuple[int, list[str]]]]:
-    """Group the rows in lists of BATCH_ROWS, so that checks run per batch."""
-    batch: list[tuple[int, list[str]]] = []
-    for item in reader:
-        batch.append(item)
-        if len(batch) == BATCH_ROWS:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
-
-
 def _stream_rows(
     reader: ExportReader,
     converter: RowConverter,
@@ -245,12 +233,11 @@ def _stream_rows(
     progress: ProgressCallback | None,
 ) -> None:
     read = written = 0
-    for batch in _batches(reader):
+    for batch in reader.batches(BATCH_ROWS):
         kept = converter.convert_batch(batch)
         written += len(kept)
         if writer is not None:
-            for values in kept:
-                writer.write_row(values)
+            writer.write_rows(kept)
         previous, read = read, read + len(batch)
         if (
             progress is not None

@@ -3,7 +3,7 @@
 Calling the libraries costs about 20 microseconds per value, too slow for
 million-row files. These shortcuts handle only the commonest shapes of
 value, where the libraries' rules reduce to a few regular expressions taken
-from the libraries themselves, and answer "not handled" for everything
+from the libraries themselves, and return "not handled" for everything
 else, which then goes to the library. tests/contacts/test_fastpaths.py
 checks that both give the same verdict on large generated samples.
 """
@@ -28,11 +28,11 @@ from email_validator.rfc_constants import (
 def _simple_email_pattern(lines: bool = False) -> re.Pattern[str]:
     """Compile the subset of addresses that email-validator surely accepts.
 
-    A dot-atom local part of common characters, at most 64 characters; a
-    domain of ASCII letter-digit-hyphen labels of at most 63 characters
-    each, without `--` (the library treats `ab--` labels specially), ending
-    in a letters-only top-level label and outside the library's special-use
-    names; at most 254 characters in all, which keeps the domain under 253.
+    The local part is a dot-atom of common characters, at most 64 of them.
+    The domain has ASCII letter-digit-hyphen labels of at most 63 characters,
+    no `--` (the library treats `ab--` labels specially), and a letters-only
+    top-level label, and it is none of the library's special-use names. The
+    whole address has at most 254 characters, which keeps the domain under 253.
     With `lines`, the pattern matches each line of a multi-line text.
     """
     special = "|".join(
@@ -292,7 +292,7 @@ def _type_lookaheads(
     the general pattern and one of premium rate to voicemail, fixed line or
     mobile; it is of a mobile type when it fits the general pattern and none
     of premium rate to voicemail, and the mobile pattern (the fixed-line one
-    when the metadata says both are the same).
+    when the metadata marks both as the same).
     """
     others = [_pattern(getattr(metadata, name), length) for name in _OTHER_TYPES]
     other = [f"(?:{pattern})$" for pattern in others if pattern is not None]

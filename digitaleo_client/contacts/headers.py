@@ -155,7 +155,7 @@ def build_alias_table(account: AccountSettings) -> dict[str, str]:
 
 @dataclass(frozen=True)
 class ColumnPlan:
-    """How the columns of an export map to deposit columns.
+    """Mapping from the columns of an export to deposit columns.
 
     `sources[i]` is the deposit column of export column `i`, or None when the
     column is dropped.

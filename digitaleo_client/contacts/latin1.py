@@ -3,9 +3,9 @@
 Three policies, chosen with `--unencodable`:
 
 - `transliterate` maps typographic characters to their usual Latin-1 or
-  ASCII forms (œ to oe, € to EUR, curly quotes to straight ones, dashes to
-  `-`, odd spaces to a space) and Latin letters with other accents to the
-  bare letter (Dvořák to Dvorak). A value in another script (Cyrillic,
+  ASCII forms: œ to oe, € to EUR, curly quotes to straight ones, dashes to
+  `-`, odd spaces to a space. It maps Latin letters with accents outside
+  Latin-1 to the bare letter (Dvořák to Dvorák). A value in another script (Cyrillic,
   Chinese, emoji) cannot be mapped faithfully and is rejected.
 - `ascii` does the same, then romanises other scripts with anyascii.
 - `strict` rejects every value that holds a character outside ISO-8859-1.
@@ -26,7 +26,7 @@ from anyascii import anyascii
 
 
 class Unencodable(StrEnum):
-    """What to do with characters that ISO-8859-1 cannot hold."""
+    """Policy for characters that ISO-8859-1 cannot represent."""
 
     TRANSLITERATE = "transliterate"
     ASCII = "ascii"
@@ -95,7 +95,7 @@ class Fitted:
     """A value made to fit ISO-8859-1: the new text and why it changed.
 
     `value` is None when the value cannot be written under the policy; `why`
-    then says which character is the problem.
+    then names the character at fault.
     """
 
     value: str | None
@@ -107,6 +107,11 @@ class Fitted:
 _MOJIBAKE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
 )
+
+
+def may_contain_mojibake(text: str) -> bool:
+    """Tell cheaply whether repair_mojibake could change some part of `text`."""
+    return _MOJIBAKE.search(text) is not None
 
 
 def repair_mojibake(value: str) -> str | None:

@@ -28,7 +28,7 @@ _SNIFF_ROWS = 50
 
 @dataclass(frozen=True)
 class Dialect:
-    """How an export was read: its encoding and separator."""
+    """Encoding and separator of an export, as detected or given."""
 
     encoding: str
     delimiter: str
@@ -69,8 +69,8 @@ def _score(sample: str, delimiter: str) -> tuple[int, int]:
 def sniff_delimiter(sample: str) -> str:
     """Return the separator among ; , tab | that splits `sample` most regularly.
 
-    A header that none of them splits is a one-column file, read with `;`;
-    if its separator is another one, the header then names an unknown column.
+    A header that none of them splits is a one-column file, read with `;`.
+    A file with another separator then shows a header with one unknown column.
     """
     scores = {delimiter: _score(sample, delimiter) for delimiter in DELIMITERS}
     return max(DELIMITERS, key=lambda delimiter: scores[delimiter])
@@ -136,6 +136,17 @@ class ExportReader:
                 path=str(self.path),
                 row=number + 1,
             ) from error
+
+    def batches(self, size: int) -> Iterator[list[tuple[int, list[str]]]]:
+        """Yield the rows as lists of at most `size` (row number, values) pairs."""
+        batch: list[tuple[int, list[str]]] = []
+        for item in self:
+            batch.append(item)
+            if len(batch) == size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
 
     @property
     def bytes_read(self) -> int:

@@ -11,7 +11,12 @@ import phonenumbers
 from digitaleo_client.contacts import columns
 from digitaleo_client.contacts.account import AccountSettings
 from digitaleo_client.contacts.headers import ColumnPlan
-from digitaleo_client.contacts.latin1 import Unencodable, fit_latin1, repair_mojibake
+from digitaleo_client.contacts.latin1 import (
+    Unencodable,
+    fit_latin1,
+    may_contain_mojibake,
+    repair_mojibake,
+)
 from digitaleo_client.contacts.repair import Repair, repair_date, repair_phone
 from digitaleo_client.contacts.report import Change, ConversionReport, Problem
 from digitaleo_client.contacts.validation import (
@@ -42,7 +47,7 @@ def _picker(indexes: list[int]) -> Callable[[list[str]], Sequence[str]]:
 
 
 def _plain_latin1(text: str) -> bool:
-    """Tell whether `text` fits ISO-8859-1 and holds no non-breaking space."""
+    """Tell whether `text` fits ISO-8859-1 and contains no non-breaking space."""
     try:
         text.encode("iso-8859-1")
     except UnicodeEncodeError:
@@ -158,10 +163,11 @@ class RowConverter:
     ) -> tuple[list[str], bool, dict[str, str] | None] | None:
         """Pick, strip, fit and repair the values of one row.
 
-        Returns None for a row with the wrong number of fields (rejected),
-        else the values, whether they fit ISO-8859-1, and the reasons of
-        unrepairable values by column; those reasons are None when nothing
-        in the row changed or failed, so the row may be screened in a batch.
+        Returns None for a row with the wrong number of fields, which is
+        rejected. Otherwise returns the values, whether they fit ISO-8859-1,
+        and the reasons of unrepairable values by column. The reasons are None
+        when nothing in the row changed or failed, so the row may be screened
+        in a batch.
         """
         if len(row) != self._width:
             reason = (
@@ -180,7 +186,8 @@ class RowConverter:
             self._replace_newlines(number, values)
         fits = True
         if not joined.isascii():
-            self._repair_mojibake(number, values)
+            if may_contain_mojibake(joined):
+                self._repair_mojibake(number, values)
             if not _plain_latin1("".join(values)):
                 fits = self._fit_latin1(number, values)
         invalid = self._repair(number, values) if self._repair_slots else {}

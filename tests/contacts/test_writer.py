@@ -139,3 +139,32 @@ def test_roundtrip_latin1_table(tmp_path_factory, table, separator):
     text = part.read_bytes().decode("iso-8859-1")
     read_back = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
     assert read_back == [header] + table
+
+
+def test_write_rows_matches_write_row(tmp_path):
+    rows = [[f"a{i}@example.com"] for i in range(10)] + [["with\rcarriage return"]]
+    one_by_one = PartWriter(
+        tmp_path / "one",
+        "clients",
+        ["Email"],
+        max_part_bytes=70,
+        zip_mode=ZipMode.NEVER,
+    )
+    (tmp_path / "one").mkdir()
+    (tmp_path / "many").mkdir()
+    for row in rows:
+        one_by_one.write_row(row)
+    many = PartWriter(
+        tmp_path / "many",
+        "clients",
+        ["Email"],
+        max_part_bytes=70,
+        zip_mode=ZipMode.NEVER,
+    )
+    many.write_rows(rows[:3])
+    many.write_rows(rows[3:])
+    expected = [path.read_bytes() for path in one_by_one.close()]
+    written = [path.read_bytes() for path in many.close()]
+    assert written == expected
+    assert expected[-1].endswith(b'"with\rcarriage return"\n')
+    assert many.rows_written == 11
