@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import operator
+import re
 from collections.abc import Callable, Sequence
 from functools import lru_cache
+from itertools import chain
+from typing import TypeVar
 
 import phonenumbers
 
@@ -44,6 +47,15 @@ def _picker(indexes: list[int]) -> Callable[[list[str]], Sequence[str]]:
         only = indexes[0]
         return lambda row: (row[only],)
     return operator.itemgetter(*indexes)
+
+
+_Entry = TypeVar("_Entry", Problem, Change)
+
+
+def _sort_rows_from(entries: list[_Entry], start: int) -> None:
+    """Sort `entries[start:]` by row, keeping the order within each row."""
+    if len(entries) > start:
+        entries[start:] = sorted(entries[start:], key=lambda entry: entry.row)
 
 
 def _plain_latin1(text: str) -> bool:
@@ -112,6 +124,22 @@ class RowConverter:
         # The columns the validator reads, with their place in the values.
         judged = (*columns.MEANS_OF_CONTACT, columns.REFERENCE, columns.DISPATCH)
         self._judged = [(c, i) for i, c in enumerate(self.columns) if c in judged]
+        self._date_index = (
+            self.columns.index(columns.DATE_DE_NAISSANCE)
+            if columns.DATE_DE_NAISSANCE in self.columns
+            else None
+        )
+        self._phone_indexes = [
+            index
+            for index, column in enumerate(self.columns)
+            if column in PHONE_COLUMNS
+        ]
+        # Lines of ASCII phone numbers that repair_phone might change: digits
+        # without the national prefix, scientific notation, a decimal part.
+        self._damaged_phone = re.compile(
+            rf"^(?!{re.escape(self._national_prefix)})[0-9]+$|[eE]|^[0-9]+[.,]0+$",
+            re.MULTILINE,
+        )
         self._repair_slots = [
             (index, column in PHONE_COLUMNS)
             for index, column in enumerate(self.columns)
@@ -132,14 +160,16 @@ class RowConverter:
         came through unchanged are first screened together by the validator,
         and judged one by one only when the screen is not sure.
         """
-        prepared = []
-        clean: list[list[str]] = []
-        for number, row in batch:
-            item = self._prepare(number, row)
-            if item is not None:
-                prepared.append((number, item))
-                if item[2] is None:
-                    clean.append(item[0])
+        report = self._report
+        starts = (len(report.rejected), len(report.invalid_values), len(report.changes))
+        prepared = self._prepare_plain(batch)
+        if prepared is None:
+            prepared = []
+            for number, row in batch:
+                item = self._prepare(number, row)
+                if item is not None:
+                    prepared.append((number, item))
+        clean = [values for _, (values, _, invalid) in prepared if invalid is None]
         screened = bool(clean) and self._validator.screen(
             {
                 column: [values[index] for values in clean]
@@ -156,7 +186,41 @@ class RowConverter:
             judged = self._judge(number, values, fits, invalid)
             if judged is not None:
                 kept.append(judged)
+
+        # Preparing the whole batch before judging it records problems out
+        # of row order; a stable sort restores the order `convert` gives.
+        _sort_rows_from(report.rejected, starts[0])
+        _sort_rows_from(report.invalid_values, starts[1])
+        _sort_rows_from(report.changes, starts[2])
         return kept
+
+    def _prepare_plain(
+        self, batch: list[tuple[int, list[str]]]
+    ) -> list[tuple[int, tuple[list[str], bool, dict[str, str] | None]]] | None:
+        """Prepare a batch whose values need no change, or return None.
+
+        One pass over the batch's joined text shows that no value has a line
+        break, a character to fit or repair, or a phone number that
+        repair_phone would change; otherwise each row goes through _prepare.
+        """
+        if self._date_index is not None or self._dispatch is not None:
+            return None
+        if any(len(row) != self._width for _, row in batch):
+            return None
+        rows = [list(map(str.strip, self._pick(row))) for _, row in batch]
+        text = "\x00".join(chain.from_iterable(rows))
+        if "\n" in text or "\r" in text:
+            return None
+        if not text.isascii() and (
+            may_contain_mojibake(text) or not _plain_latin1(text)
+        ):
+            return None
+        phones = "\n".join(row[index] for row in rows for index in self._phone_indexes)
+        if not phones.isascii() or self._damaged_phone.search(phones):
+            return None
+        return [
+            (number, (values, True, None)) for (number, _), values in zip(batch, rows)
+        ]
 
     def _prepare(
         self, number: int, row: list[str]

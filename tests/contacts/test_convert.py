@@ -5,6 +5,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from digitaleo_client.contacts.account import AccountSettings, Dedup, InvalidValues
 from digitaleo_client.contacts.convert import (
@@ -14,7 +16,10 @@ from digitaleo_client.contacts.convert import (
     build_deposit,
     check_file,
 )
-from digitaleo_client.contacts.report import write_rejects
+from digitaleo_client.contacts.headers import plan_columns
+from digitaleo_client.contacts.latin1 import Unencodable
+from digitaleo_client.contacts.report import ConversionReport, write_rejects
+from digitaleo_client.contacts.rows import RowConverter
 from digitaleo_client.errors import ConfigurationError, InputFileError
 
 DATA = Path(__file__).parent.parent / "data" / "contacts"
@@ -312,3 +317,50 @@ def test_parts_may_not_overwrite_the_export(tmp_path):
         f"writing the parts of {source} to {tmp_path} would overwrite it; "
         "choose another output folder or part name"
     )
+
+
+ROW_VALUES = st.sampled_from(
+    [
+        "",
+        "a@example.com",
+        "bad@",
+        "06 12 34 56 78",
+        "612345678",
+        "6.12345678E+8",
+        "612345678.0",
+        "06 39 98 12 34",
+        "+33 1 45 67 89 10",
+        "Hélène",
+        "CafÃ©",
+        "Cœur",
+        "Иван",
+        "ligne\nsuivante",
+        "12\u00a0rue",
+        "1980-04-03",
+        "03/04/80",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(ROW_VALUES, min_size=4, max_size=4), max_size=12),
+    header=st.sampled_from(
+        [
+            ["Email", "Mobile", "Téléphone Fixe", "Nom"],
+            ["Email", "Mobile", "Nom", "Date de naissance"],
+        ]
+    ),
+)
+def test_batch_conversion_matches_row_by_row(rows, header):
+    plan = plan_columns(header, DEFAULT)
+    one_report, batch_report = ConversionReport(), ConversionReport()
+    one = RowConverter(plan, DEFAULT, one_report, Unencodable.TRANSLITERATE)
+    batched = RowConverter(plan, DEFAULT, batch_report, Unencodable.TRANSLITERATE)
+    numbered = list(enumerate(rows, start=2))
+
+    expected = [one.convert(number, row) for number, row in numbered]
+    assert batched.convert_batch(numbered) == [values for values in expected if values]
+    assert batch_report.rejected == one_report.rejected
+    assert batch_report.invalid_values == one_report.invalid_values
+    assert batch_report.changes == one_report.changes
