@@ -27,12 +27,17 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
 
+from digitaleo_client.cli.options import (
+    CONNECTION_PARAMETERS,
+    DEFAULT_CONNECT_TIMEOUT,
+    OUTPUT_PARAMETERS,
+)
 from digitaleo_client.cli.sources import given_sources
 from digitaleo_client.config import DEFAULT_KNOWN_HOSTS, ConnectionSettings, parse_url
 from digitaleo_client.errors import ConfigurationError, DigitaleoError, ExitCode
@@ -44,10 +49,6 @@ from digitaleo_client.profiles import (
     resolve_password,
     resolve_settings,
 )
-
-DEFAULT_CONNECT_TIMEOUT = 15.0
-CONNECTION_PANEL = "Connection"
-OUTPUT_PANEL = "Output"
 
 EXIT_CODES_HELP = (
     "Exit codes: 0 done (file in ok/); 1 unexpected error; 2 usage or "
@@ -202,144 +203,9 @@ _SOURCES = {
 }
 
 
-# -- option declarations --------------------------------------------------------
-
-_CONNECTION_PARAMETERS = {
-    "url": Annotated[
-        str | None,
-        typer.Option(
-            "--url",
-            envvar="DIGITALEO_URL",
-            help="Deposit URL: sftp://USER@HOST:PORT/PATH, ftp://, ftps:// or file://.",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "user": Annotated[
-        str | None,
-        typer.Option(
-            "--user",
-            envvar="DIGITALEO_USER",
-            help="User name, when the URL has none. The password comes only from "
-            "DIGITALEO_PASSWORD or a prompt.",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "key_file": Annotated[
-        Path | None,
-        typer.Option(
-            "--key-file",
-            envvar="DIGITALEO_KEY_FILE",
-            help="SSH private key to log in with; an encrypted key takes its "
-            "passphrase from DIGITALEO_PASSWORD.",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "known_hosts": Annotated[
-        Path | None,
-        typer.Option(
-            "--known-hosts",
-            envvar="DIGITALEO_KNOWN_HOSTS",
-            help="known_hosts file that SSH host keys are checked against "
-            "(default ~/.ssh/known_hosts).",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "accept_new": Annotated[
-        bool,
-        typer.Option(
-            "--accept-new",
-            help="Trust an unknown SSH host key once and add it to the known_hosts "
-            "file; a changed key is still rejected.",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "host_key_fingerprint": Annotated[
-        str | None,
-        typer.Option(
-            "--host-key-fingerprint",
-            envvar="DIGITALEO_HOST_KEY_FINGERPRINT",
-            help="Accept only the SSH host key with this fingerprint (SHA256:...), "
-            "instead of known_hosts.",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "ca_file": Annotated[
-        Path | None,
-        typer.Option(
-            "--ca-file",
-            envvar="DIGITALEO_CA_FILE",
-            help="PEM file of the certificates that an ftps:// server's TLS "
-            "certificate is checked against (default: the system's CAs).",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "connect_timeout": Annotated[
-        float | None,
-        typer.Option(
-            "--connect-timeout",
-            envvar="DIGITALEO_CONNECT_TIMEOUT",
-            min=0.1,
-            help="Seconds to wait for the server to answer when connecting "
-            f"(default {DEFAULT_CONNECT_TIMEOUT:g}).",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-    "profile": Annotated[
-        str | None,
-        typer.Option(
-            "--profile",
-            envvar="DIGITALEO_PROFILE",
-            help="Profile of the config file (DIGITALEO_CONFIG, or config.toml in "
-            "the user config folder) that gives the settings no flag or variable "
-            "sets (default: the profile named default, if any).",
-            rich_help_panel=CONNECTION_PANEL,
-        ),
-    ],
-}
-
-_OUTPUT_PARAMETERS = {
-    "verbose": Annotated[
-        int,
-        typer.Option(
-            "--verbose",
-            "-v",
-            count=True,
-            help="Log more on stderr; twice for protocol details.",
-            rich_help_panel=OUTPUT_PANEL,
-        ),
-    ],
-    "quiet": Annotated[
-        int,
-        typer.Option(
-            "--quiet",
-            "-q",
-            count=True,
-            help="Log only warnings on stderr; twice for errors only.",
-            rich_help_panel=OUTPUT_PANEL,
-        ),
-    ],
-    "json": Annotated[
-        bool,
-        typer.Option(
-            "--json",
-            help="Print one JSON document on stdout and nothing else there.",
-            rich_help_panel=OUTPUT_PANEL,
-        ),
-    ],
-    "progress": Annotated[
-        bool,
-        typer.Option(
-            "--progress/--no-progress",
-            help="Draw live progress on a terminal; without a terminal, progress "
-            "is logged as plain lines.",
-            rich_help_panel=OUTPUT_PANEL,
-        ),
-    ],
-}
-
 _DEFAULTS = {
     name: getattr(CommonOptions, name)
-    for name in (*_CONNECTION_PARAMETERS, *_OUTPUT_PARAMETERS)
+    for name in (*CONNECTION_PARAMETERS, *OUTPUT_PARAMETERS)
 }
 
 Command = TypeVar("Command", bound=Callable[..., Any])
@@ -385,12 +251,12 @@ def _with_options(parameters: dict[str, Any], function: Command) -> Command:
 
 def with_connection_options(function: Command) -> Command:
     """Give a command the connection and output options, as `common`."""
-    return _with_options({**_CONNECTION_PARAMETERS, **_OUTPUT_PARAMETERS}, function)
+    return _with_options({**CONNECTION_PARAMETERS, **OUTPUT_PARAMETERS}, function)
 
 
 def with_output_options(function: Command) -> Command:
     """Give a command the output options (-v, -q, --json, --no-progress), as `common`."""
-    return _with_options(_OUTPUT_PARAMETERS, function)
+    return _with_options(OUTPUT_PARAMETERS, function)
 
 
 # -- logging, output and errors ------------------------------------------------------
