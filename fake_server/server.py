@@ -27,7 +27,7 @@ from fake_server.faults import PROCESSING_DELAY, Fault, Faults
 from fake_server.ftp import FTPFrontEnd
 from fake_server.processor import Processor
 from fake_server.reporting import Reporting, ReportSchedule
-from fake_server.sftp import Account, OpenUploads, SessionRegistry
+from fake_server.sessions import Account, OpenUploads, SessionRegistry
 from fake_server.ssh import SSHListener, known_hosts_line, load_or_create_host_key
 from fake_server.store import STATE_DIR, Store
 from fake_server.tls import ensure_certificate
@@ -52,11 +52,15 @@ class FakeServer:
 
     `config` is a ServerConfig, the path of a TOML configuration file, or
     None for the default account with one user, `crm`. `password` is that
-    default user's password; None generates one. It is ignored when the
-    configuration lists its own users. `clock` None means the system clock.
-    `settle_seconds` and `processing_delay` are passed to the Processor:
-    the time a file written behind the server's back must stay unchanged
-    before it is processed, and a pause before each file is processed.
+    default user's password; None generates one. It is ignored when
+    `config` is a ServerConfig or a file that lists its own users. `clock`
+    None means the system clock. `settle_seconds` and `processing_delay`
+    are passed to the Processor: the time a file written behind the
+    server's back must stay unchanged before it is processed (None: only a
+    call to `processor.scan()` takes such files), and a pause before each
+    file is processed.
+    `ready_timeout` bounds the wait, in seconds, for the SFTP listener to
+    accept connections.
     `ftp_port` also serves the deposit over FTP on that port (0 picks a free
     one), with the same users and access rules; `ftps` makes it FTPS with a
     self-signed certificate for `host`, written under the state folder.
@@ -156,7 +160,9 @@ class FakeServer:
         self._processor.ensure_layout()
         self._reporting = Reporting(real_root, self._store, self.clock)
         if self._report_interval is not None:
-            self._report_schedule = ReportSchedule(self._reporting, self._report_interval)
+            self._report_schedule = ReportSchedule(
+                self._reporting, self._report_interval
+            )
             self._report_schedule.start()
         self._host_key = load_or_create_host_key(real_root / STATE_DIR)
         self._processor.start()

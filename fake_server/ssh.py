@@ -22,7 +22,8 @@ from cryptography.hazmat.primitives.serialization import (
     PrivateFormat,
 )
 
-from fake_server.sftp import DepositSFTPServer, SessionRegistry, SSHSessionServer
+from fake_server.sessions import SessionRegistry, SSHSessionServer
+from fake_server.sftp import DepositSFTPServer
 
 logger = logging.getLogger(__name__)
 

@@ -15,7 +15,7 @@ import paramiko
 import pytest
 
 from digitaleo_client.deposit import all_remote_folders
-from fake_server.sftp import Account, SessionRegistry
+from fake_server.sessions import Account, SessionRegistry
 from fake_server.ssh import SSHListener, known_hosts_line, load_or_create_host_key
 
 PASSWORD = "correct horse"

@@ -21,7 +21,7 @@ from fake_server.clock import ManualClock
 from fake_server.config import load_server_config
 from fake_server.processor import Processor
 from fake_server.server import FakeServer, ServerStateError
-from fake_server.sftp import OpenUploads
+from fake_server.sessions import OpenUploads
 from fake_server.store import Store
 
 # 2015-11-17 22:50:47 UTC, the deposit time of the published example name.

@@ -17,7 +17,7 @@ from pyftpdlib.handlers import FTPHandler
 from digitaleo_client.config import ConnectionSettings
 from digitaleo_client.transport import open_transport
 from fake_server.ftp import FTPFrontEnd
-from fake_server.sftp import Account, SessionRegistry
+from fake_server.sessions import Account, SessionRegistry
 from fake_server.ssh import SSHListener, known_hosts_line, load_or_create_host_key
 from fake_server.tls import CertificateFiles, ensure_certificate
 from tests.sshd import OpenSSHServer, sshd_missing_reason
