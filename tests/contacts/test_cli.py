@@ -11,8 +11,13 @@ DATA = Path(__file__).parent.parent / "data" / "contacts"
 RUNNER = CliRunner()
 
 
+# A profile file or account variable of the person running the tests must
+# not change the settings these tests expect.
+ISOLATED = {"DIGITALEO_CONFIG": "/nonexistent/config.toml", "DIGITALEO_ACCOUNT": None}
+
+
 def run(*args):
-    return RUNNER.invoke(app, [str(arg) for arg in args])
+    return RUNNER.invoke(app, [str(arg) for arg in args], env=ISOLATED)
 
 
 def test_check_summary():
@@ -92,3 +97,45 @@ def test_convert_bad_zip_mode_exits_2(tmp_path):
     )
     assert result.exit_code == 2
     assert "--zip 'maybe' is invalid; use one of auto, always, never" in result.stderr
+
+
+def test_check_reading_options(tmp_path):
+    source = tmp_path / "crm.tsv"
+    source.write_bytes(b"NUM\tGSM\tScore\nR1\t06 12 34 56 78\t12\n")
+    mapping = tmp_path / "map.txt"
+    mapping.write_text("NUM=Référence\n", encoding="utf-8")
+    account = tmp_path / "account.toml"
+    account.write_text('[account]\ndedup = "reference"\n', encoding="utf-8")
+
+    result = run(
+        "check",
+        source,
+        "--delimiter",
+        "tab",
+        "--map",
+        "GSM=Mobile",
+        "--map-file",
+        mapping,
+        "--drop-unmapped",
+        "--account",
+        account,
+        "--json",
+    )
+
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["dialect"] == "encoding utf-8, separator tab"
+    assert document["columns"] == ["Mobile", "Référence"]
+    assert document["dropped_columns"] == ["Score"]
+    assert document["settings_used"].startswith(
+        f"--account {account}: separator ';', dedup reference"
+    )
+    assert document["rows_written"] == 1
+
+
+def test_check_missing_account_file_exits_2(tmp_path):
+    result = run(
+        "check", DATA / "excel-cp1252.csv", "--account", tmp_path / "none.toml"
+    )
+    assert result.exit_code == 2
+    assert f"account file {tmp_path / 'none.toml'} not found" in result.stderr
