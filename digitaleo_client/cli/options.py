@@ -90,7 +90,7 @@ CONNECTION_PARAMETERS: dict[str, Any] = {
             "--connect-timeout",
             envvar="DIGITALEO_CONNECT_TIMEOUT",
             min=0.1,
-            help="Seconds to wait for the server to answer when connecting "
+            help="Seconds to wait for the server to respond when connecting "
             f"(default {DEFAULT_CONNECT_TIMEOUT:g}).",
             rich_help_panel=CONNECTION_PANEL,
         ),

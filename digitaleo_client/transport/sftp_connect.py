@@ -31,7 +31,7 @@ def open_ssh(
         )
     except TimeoutError as error:
         raise ConnectTimeout(
-            f"{url.host}:{url.port} did not answer within {settings.connect_timeout:g} s; "
+            f"{url.host}:{url.port} did not respond within {settings.connect_timeout:g} s; "
             "check the host, the port and any firewall, or raise --connect-timeout",
         ) from error
     except OSError as error:
