@@ -141,6 +141,10 @@ class DigitaleoClient:
 
         def attempt() -> T:
             try:
+                # One connection attempt per attempt of `policy`: the CONNECT
+                # policy inside it would multiply the attempts and pauses.
+                if self._transport is None and not self._closed:
+                    self._transport = self._open_connection(self.settings)
                 return operation()
             except DigitaleoError as error:
                 if needs_reconnect(error):

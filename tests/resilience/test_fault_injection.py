@@ -7,27 +7,39 @@ temporary file reaching ok/ would show up as a difference.
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
-from digitaleo_client.client import StageChange
+from digitaleo_client.client import DigitaleoClient, StageChange
 from digitaleo_client.client.retrying import RetryPolicies
+from digitaleo_client.config import ConnectionSettings
 from digitaleo_client.deposit import Stage
-from digitaleo_client.errors import DepositConnectionError
+from digitaleo_client.errors import (
+    AuthenticationFailed,
+    DepositConnectionError,
+    UnknownHostKey,
+)
 from fake_server.cli import app as fake_server_app
 from fake_server.faults import Fault, Faults, parse_fault
 from fake_server.server import FakeServer
 from tests.resilience.support import (
+    FAST_POLLS,
     SHORT_PAUSES,
     check_processed_files,
     client_for,
     deposit_csv,
     leftover_temporary_files,
     list_sizes,
+    settings_for,
     write_export,
 )
 
@@ -216,3 +228,99 @@ def test_serve_rejects_bad_fault(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "--fault drop-all: unknown fault 'drop-all'" in result.output
     assert not (tmp_path / "deposit").exists()
+
+
+def test_serve_process_injects_fault(
+    tmp_path: Path, wait_until: Callable[..., None]
+) -> None:
+    ready_file = tmp_path / "ready.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fake_server",
+            "serve",
+            "--root",
+            str(tmp_path / "deposit"),
+            "--ready-file",
+            str(ready_file),
+            "--fault",
+            "refuse-rename",
+            "--fault",
+            "processing-delay=0.2",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_until(lambda: ready_file.exists() or process.poll() is not None, 30)
+        info = json.loads(ready_file.read_text(encoding="utf-8"))
+        known_hosts = tmp_path / "known_hosts"
+        known_hosts.write_text(info["known_hosts_line"] + "\n", encoding="utf-8")
+        settings = ConnectionSettings(
+            url=info["url"], password=info["password"], known_hosts=known_hosts
+        )
+        source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+        with DigitaleoClient(
+            settings, poll_policy=FAST_POLLS, retry_policies=SHORT_PAUSES
+        ) as client:
+            result = client.push(source, convert=False, timeout=30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        _, stderr = process.communicate(timeout=30)
+
+    assert result.ok
+    assert "injecting faults: refuse-rename, processing-delay=0.2" in stderr
+    assert "injecting fault refuse-rename" in stderr
+
+
+@pytest.mark.parametrize(
+    ("settings_change", "error_type", "message"),
+    [
+        ({"password": "wrong"}, AuthenticationFailed, "rejected"),
+        ({"known_hosts": None}, UnknownHostKey, "SHA256:"),
+    ],
+    ids=["bad-password", "unknown-host-key"],
+)
+def test_login_failures_not_retried(
+    tmp_path: Path,
+    settings_change: dict[str, object],
+    error_type: type[Exception],
+    message: str,
+) -> None:
+    pauses: list[float] = []
+    policies = RetryPolicies().with_timing(sleep=pauses.append)
+
+    with FakeServer(tmp_path / "deposit") as server:
+        if settings_change.get("known_hosts", "") is None:
+            settings_change = {"known_hosts": tmp_path / "empty_known_hosts"}
+            (tmp_path / "empty_known_hosts").write_text("", encoding="utf-8")
+        settings = settings_for(server).with_changes(**settings_change)
+        client = DigitaleoClient(settings, retry_policies=policies)
+        with pytest.raises(error_type) as caught:
+            client.get_mode()
+
+    assert message in str(caught.value)
+    assert pauses == []
+    assert "attempts" not in caught.value.details
+
+
+def test_retries_end_with_real_cause(tmp_path: Path) -> None:
+    pauses: list[float] = []
+    policies = RetryPolicies().with_timing(sleep=pauses.append, jitter=0.0)
+    with FakeServer(tmp_path / "deposit") as server:
+        settings = settings_for(server)
+        port = server.port
+    client = DigitaleoClient(settings, retry_policies=policies)
+
+    with pytest.raises(DepositConnectionError) as caught:
+        client.get_mode()
+
+    # READ allows 5 attempts, with pauses of 1, 2, 4 and 8 s between them,
+    # and each attempt connects once.
+    assert pauses == [1.0, 2.0, 4.0, 8.0]
+    assert type(caught.value) is DepositConnectionError
+    assert f"cannot connect to 127.0.0.1:{port}" in str(caught.value)
+    assert len(caught.value.details["attempts"]) == 4
+    assert caught.value.details["attempts"][0].startswith("attempt 1: ")
