@@ -15,7 +15,7 @@ from fake_server.store import Store
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "server"
 
-# 2015-11-17 22:04:07 in Paris, the timestamp of the published example.
+# 2015-11-17 22:04:07 UTC (23:04:07 in Paris), the timestamp of the published example.
 START = 1447797847.0
 
 
