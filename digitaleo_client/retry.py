@@ -73,8 +73,8 @@ class RetryPolicy:
 
     def backoff(self, attempt: int) -> float:
         """Return the pause after failed attempt number `attempt` (from 1)."""
-        base = min(self.max_backoff, self.initial_backoff * 2 ** (attempt - 1))
-        return base + self.rng.uniform(0, self.jitter)
+        base = min(self.max_backoff, self.initial_backoff * 2.0 ** (attempt - 1))
+        return base + self.rng.uniform(0.0, self.jitter)
 
     def call(self, operation: Callable[[], T], description: str) -> T:
         """Run `operation`, retrying transient failures under this policy.
@@ -125,7 +125,7 @@ class RetryPolicy:
 
     def _shortest_pause(self, state: tenacity.RetryCallState) -> float:
         """Return the smallest pause that would follow this attempt."""
-        return min(self.max_backoff, self.initial_backoff * 2 ** (state.attempt_number - 1))
+        return min(self.max_backoff, self.initial_backoff * 2.0 ** (state.attempt_number - 1))
 
 
 # Named policies, one per kind of operation.

@@ -18,13 +18,15 @@ app = typer.Typer(
 )
 
 # Command modules register themselves on import; add new ones here.
-from digitaleo_client.cli import check  # noqa: E402, F401
-from digitaleo_client.cli import convert  # noqa: E402, F401
-from digitaleo_client.cli import doctor  # noqa: E402, F401
-from digitaleo_client.cli import mode  # noqa: E402, F401
-from digitaleo_client.cli import push  # noqa: E402, F401
-from digitaleo_client.cli import reports  # noqa: E402, F401
-from digitaleo_client.cli import status  # noqa: E402, F401
+from digitaleo_client.cli import (
+    check,  # noqa: F401
+    convert,  # noqa: F401
+    doctor,  # noqa: F401
+    mode,  # noqa: F401
+    push,  # noqa: F401
+    reports,  # noqa: F401
+    status,  # noqa: F401
+)
 
 
 def main() -> None:

@@ -133,7 +133,7 @@ def _fail(source: str, key: str, problem: str, fix: str) -> ConfigurationError:
 
 
 def _choice(source: str, key: str, value: Any, choices: type[StrEnum]) -> Any:
-    allowed = [member.value for member in choices]  # type: ignore[attr-defined]
+    allowed = [member.value for member in choices]
     if value not in allowed:
         raise _fail(source, key, f"is {value!r}", f"use one of {', '.join(allowed)}")
     return choices(value)

@@ -29,17 +29,17 @@ class FakeTime:
 
 
 def make_policy(fake, **overrides):
-    settings = dict(
-        name="test",
-        max_attempts=4,
-        max_total_seconds=100.0,
-        initial_backoff=1.0,
-        max_backoff=4.0,
-        jitter=0.5,
-        sleep=fake.sleep,
-        monotonic=fake.monotonic,
-        rng=random.Random(7),
-    )
+    settings = {
+        "name": "test",
+        "max_attempts": 4,
+        "max_total_seconds": 100.0,
+        "initial_backoff": 1.0,
+        "max_backoff": 4.0,
+        "jitter": 0.5,
+        "sleep": fake.sleep,
+        "monotonic": fake.monotonic,
+        "rng": random.Random(7),
+    }
     settings.update(overrides)
     return RetryPolicy(**settings)
 
