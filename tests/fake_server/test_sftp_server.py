@@ -220,6 +220,10 @@ def test_stop_closes_connections(tmp_path, connect_sftp, wait_until):
         assert server.connection_count() == 1
 
         server.stop()
+        # The client sees the end of the connection a moment later, in its
+        # own reader thread.
+        transport = client.get_channel().get_transport()
+        wait_until(lambda: not transport.is_active())
 
         with pytest.raises(OSError) as caught:
             client.listdir("/")
