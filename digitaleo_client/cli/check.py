@@ -36,7 +36,7 @@ from digitaleo_client.contacts.convert import (
 )
 from digitaleo_client.contacts.headers import load_mapping_file, parse_mapping_items
 from digitaleo_client.contacts.report import ConversionReport, write_rejects
-from digitaleo_client.errors import ExitCode
+from digitaleo_client.errors import ConfigurationError, ExitCode
 from digitaleo_client.profiles import default_config_path, load_profile
 
 logger = logging.getLogger(__name__)
@@ -167,6 +167,18 @@ def load_account(path: Path | None) -> tuple[AccountSettings, str]:
         profile_path = Path(profile_account).expanduser()
         return load_account_settings(profile_path), f"profile {config}: {profile_path}"
     return AccountSettings(), "default settings"
+
+
+def require_input_file(path: Path) -> None:
+    """Refuse a missing input file as a usage error, before any work.
+
+    Raises ConfigurationError (exit code 2) when `path` is not a file.
+    """
+    if not path.is_file():
+        what = "a folder, not a file" if path.is_dir() else "not found"
+        raise ConfigurationError(
+            f"{path}: {what}; check the path of the contact file", path=str(path)
+        )
 
 
 @dataclass(frozen=True)
@@ -345,6 +357,12 @@ def finish(
         **report.as_dict(),
     }
     emit(common, document, summary_text(report, max_invalid))
+    if report.rows_read == 0:
+        stderr_console.print(
+            f"warning: {report.source} has no contact rows, only a header; pushing "
+            "it would import nothing (in sync mode, it would empty the list)",
+            markup=False,
+        )
     if _over_limit(report, max_invalid):
         raise typer.Exit(ExitCode.INVALID_INPUT)
 
@@ -365,6 +383,7 @@ def check(
     rows would be rejected; 2 for invalid options.
     """
     with command_errors(common):
+        require_input_file(file)
         settings, origin = load_account(reading.account)
         options = reading.convert_options()
         with row_progress(common, file) as progress:
@@ -377,6 +396,7 @@ __all__ = [
     "ReadingOptions",
     "finish",
     "load_account",
+    "require_input_file",
     "row_progress",
     "summary_text",
     "with_reading_options",

@@ -15,6 +15,7 @@ from digitaleo_client.cli.check import (
     RejectsOption,
     finish,
     load_account,
+    require_input_file,
     row_progress,
     with_reading_options,
 )
@@ -68,6 +69,7 @@ def convert(
     cannot be read or more than --max-invalid percent of rows are rejected.
     """
     with command_errors(common):
+        require_input_file(file)
         settings, origin = load_account(reading.account)
         options = reading.convert_options(zip=zip, base_name=name)
         with row_progress(common, file) as progress:

@@ -13,6 +13,7 @@ from digitaleo_client.cli import app
 from digitaleo_client.cli.check import (
     ReadingOptions,
     load_account,
+    require_input_file,
     with_reading_options,
 )
 from digitaleo_client.cli.common import (
@@ -33,6 +34,7 @@ from digitaleo_client.client import (
     DigitaleoClient,
     PushResult,
     StageChange,
+    check_push_arguments,
 )
 from digitaleo_client.deposit import Action, ImportMode, Media, Stage
 from digitaleo_client.errors import ExitCode
@@ -124,9 +126,7 @@ def _conversion_line(report: dict[str, object]) -> str:
 def push(
     file: Annotated[
         Path,
-        typer.Argument(
-            exists=True, dir_okay=False, help="Contact file (CSV export) to push."
-        ),
+        typer.Argument(help="Contact file (CSV export) to push."),
     ],
     common: CommonOptions,
     reading: ReadingOptions,
@@ -194,6 +194,14 @@ def push(
             "to the same action and list (which in create mode makes a second list).",
         ),
     ] = False,
+    allow_empty: Annotated[
+        bool,
+        typer.Option(
+            "--allow-empty",
+            help="Deposit a file with a header and no contact rows; in sync mode "
+            "this empties the list. Without it such a file is refused.",
+        ),
+    ] = False,
     journal_path: JournalPathOption = None,
 ) -> None:
     """Push a contact file to the deposit and (by default) wait for its outcome.
@@ -203,6 +211,8 @@ def push(
     with command_errors(common):
         account_path = common.profile_setting("account", reading.account, _user_path)
         account, _origin = load_account(account_path)
+        require_input_file(file)
+        check_push_arguments(account, action, media, mode, list_name)
         timeout = common.profile_setting("timeout", timeout, float)
         settings = common.connection_settings()
         with (
@@ -224,13 +234,17 @@ def push(
                 on_stage=display.stage_changed,
                 on_progress=display.bytes_sent,
                 force=force,
+                allow_empty=allow_empty,
             )
     emit(common, result.as_dict(), summary_text(result))
     if result.rejected:
         rejected = next(item for item in result.outcomes if item.stage is Stage.KO)
         stderr_console.print(
-            f"error: the deposit rejected {rejected.remote_name} ({rejected.remote_path}); "
-            "run `digitaleo check` on the file to find rows the deposit cannot read",
+            f"error: the deposit rejected {rejected.remote_name} "
+            f"({rejected.remote_path}) as a whole: its separator, header or a row's "
+            "field count is unreadable, or the action is not allowed for the account; "
+            f"run `digitaleo check {file}` with the account's settings (--account) "
+            "to test the file",
             markup=False,
         )
         raise typer.Exit(ExitCode.REJECTED)

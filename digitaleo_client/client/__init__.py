@@ -1,5 +1,6 @@
 """The SDK's entry point: DigitaleoClient and the records it returns."""
 
+from digitaleo_client.client.arguments import check_push_arguments
 from digitaleo_client.client.core import DEFAULT_WAIT_TIMEOUT, DigitaleoClient
 from digitaleo_client.client.outcome import (
     ModeChange,
@@ -21,4 +22,5 @@ __all__ = [
     "StageChange",
     "SystemClock",
     "Upload",
+    "check_push_arguments",
 ]

@@ -11,6 +11,7 @@ from types import TracebackType
 from typing import Self, TypeVar
 
 from digitaleo_client import retry
+from digitaleo_client.client.arguments import action_folder, check_push_arguments
 from digitaleo_client.client.mode import read_mode, write_mode
 from digitaleo_client.client.outcome import ModeChange, Outcome, PushResult, Upload
 from digitaleo_client.client.plan import PartPlan, plan_parts
@@ -192,6 +193,7 @@ class DigitaleoClient:
         on_stage: StageCallback | None = None,
         on_progress: ProgressCallback | None = None,
         force: bool = False,
+        allow_empty: bool = False,
     ) -> PushResult:
         """Convert a contact file, upload its parts and (by default) wait for each outcome.
 
@@ -210,7 +212,9 @@ class DigitaleoClient:
 
         With a journal, the push is recorded before its upload and at each
         stage. `force` pushes content that the journal says was already
-        pushed to the same deposit, action and remote name.
+        pushed to the same deposit, action and remote name. A file with no
+        contact row is refused unless `allow_empty` (in sync mode it empties
+        the list).
 
         Returns the PushResult; check `result.ok`, or `result.rejected` for
         ko/. Raises ConfigurationError for bad arguments, ValidationError
@@ -219,12 +223,7 @@ class DigitaleoClient:
         pushed (unless `force`), and connection or transfer errors.
         """
         source = Path(path)
-        folder = _action_folder(action, media)
-        if mode is not None and action is not Action.IMPORT:
-            raise ConfigurationError(
-                f"an import mode applies to imports only, not to {action.value}; "
-                "drop --mode"
-            )
+        folder = check_push_arguments(self.account, action, media, mode, list_name)
 
         with tempfile.TemporaryDirectory(prefix="digitaleo-push-") as work_dir:
             prepared = prepare_deposit(
@@ -234,9 +233,11 @@ class DigitaleoClient:
                 convert=convert,
                 options=options,
                 max_invalid_share=max_invalid_share,
+                allow_empty=allow_empty,
             )
             remote_name = remote_file_name(
-                list_name or source.stem, prepared.parts[0].suffix or ".csv"
+                source.stem if list_name is None else list_name,
+                prepared.parts[0].suffix or ".csv",
             )
             result = PushResult(
                 action,
@@ -303,7 +304,7 @@ class DigitaleoClient:
 
         Raises RemoteNotFound when no file of that name is in any stage folder.
         """
-        folder = _action_folder(action, media)
+        folder = action_folder(action, media)
         name = remote_file_name(remote_name)
 
         def find() -> Upload:
@@ -463,19 +464,6 @@ class DigitaleoClient:
             f"no {name} appeared in {folder.path}/; push the file again",
             path=partial,
         )
-
-
-def _action_folder(action: Action, media: Media | None) -> ActionFolder:
-    if action.needs_media and media is None:
-        raise ConfigurationError(
-            f"the {action.value} action needs a media; give --media EMAIL, SMS, VOICE "
-            "or VOICEMAIL"
-        )
-    if not action.needs_media and media is not None:
-        raise ConfigurationError(
-            f"the {action.value} action takes no media; drop --media {media.value}"
-        )
-    return ActionFolder(action, media)
 
 
 def _timestamp_of(processed: str) -> int:

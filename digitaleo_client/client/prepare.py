@@ -36,24 +36,33 @@ def prepare_deposit(
     convert: bool = True,
     options: ConvertOptions | None = None,
     max_invalid_share: float | None = None,
+    allow_empty: bool = False,
 ) -> PreparedDeposit:
     """Convert `source` into deposit parts in `work_dir`, or take it as it is.
 
     With `convert` false the file must already be in the deposit format and
     at most 20,000,000 bytes. `options` None means the converter's defaults;
-    `max_invalid_share` None accepts any share of rejected rows.
+    `max_invalid_share` None accepts any share of rejected rows. A file
+    with a header and no contact row is refused unless `allow_empty`, since
+    in sync mode it empties the list.
 
     Raises InputFileError for an unreadable or oversized file, and
-    ValidationError when more rows than `max_invalid_share` would be rejected.
+    ValidationError for a file without contact rows or when more rows than
+    `max_invalid_share` would be rejected.
     """
     if not source.is_file():
         raise InputFileError(
             f"{source} is not a file; check the path", path=str(source)
         )
     if not convert:
-        return PreparedDeposit([_checked_as_is(source)], None)
+        checked = _checked_as_is(source)
+        if not allow_empty and not _has_data_line(checked):
+            raise _empty_file_error(source)
+        return PreparedDeposit([checked], None)
 
     report = build_deposit(source, work_dir, account, options)
+    if report.rows_read == 0 and not allow_empty:
+        raise _empty_file_error(source)
     if max_invalid_share is not None and report.invalid_share > max_invalid_share:
         raise ValidationError(
             f"{source}: {report.rows_rejected} of {report.rows_read} rows "
@@ -69,6 +78,22 @@ def prepare_deposit(
             path=str(source),
         )
     return PreparedDeposit(list(report.parts), _summary(report), report.invalid_share)
+
+
+def _empty_file_error(source: Path) -> ValidationError:
+    return ValidationError(
+        f"{source} has no contact rows, only a header; depositing it would import "
+        "nothing, and in sync mode would empty the list; check the export, or pass "
+        "--allow-empty to deposit it anyway",
+        path=str(source),
+    )
+
+
+def _has_data_line(source: Path) -> bool:
+    """Tell whether `source` has a non-blank line after its header line."""
+    with source.open("rb") as lines:
+        next(lines, None)
+        return any(line.strip() for line in lines)
 
 
 def _summary(report: ConversionReport) -> dict[str, Any]:

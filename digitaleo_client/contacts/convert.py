@@ -25,7 +25,11 @@ from digitaleo_client.contacts.reader import ExportReader
 from digitaleo_client.contacts.report import Change, ConversionReport, Problem
 from digitaleo_client.contacts.rows import RowConverter
 from digitaleo_client.contacts.writer import PartWriter, ZipMode
-from digitaleo_client.errors import ConfigurationError, InputFileError
+from digitaleo_client.errors import (
+    ConfigurationError,
+    InputFileError,
+    InvalidRemoteName,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -112,6 +116,8 @@ def build_deposit(
     quotes) and ConfigurationError for invalid options.
     """
     options = options or ConvertOptions()
+    if options.base_name is not None:
+        _check_base_name(options.base_name)
     base_name = _base_name(source, options)
     if out_dir.resolve() == source.resolve().parent and source.name.startswith(
         f"{base_name}."
@@ -218,6 +224,17 @@ def _converter(
     return RowConverter(
         plan, account, report, policy, options.dispatch, options.blank_invalid
     )
+
+
+def _check_base_name(name: str) -> None:
+    """Refuse a part name that would leave the output folder or be hidden."""
+    try:
+        deposit.check_remote_name(name)
+        deposit.remote_file_name(name)
+    except InvalidRemoteName as error:
+        raise InvalidRemoteName(
+            name, error.reason, "choose another name with --name"
+        ) from error
 
 
 def _base_name(source: Path, options: ConvertOptions) -> str:

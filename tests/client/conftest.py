@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from digitaleo_client.config import ConnectionSettings
+from fake_server.server import FakeServer
 from tests.sshd import OpenSSHServer, sshd_missing_reason
 
 
@@ -43,3 +44,14 @@ def sshd_settings(
         connect_timeout=5.0,
         operation_timeout=10.0,
     )
+
+
+@pytest.fixture
+def env(digitaleo_fake_server: FakeServer, tmp_path: Path) -> dict[str, str]:
+    """Environment that reaches the fake deposit, with no profile file."""
+    return {
+        "DIGITALEO_URL": digitaleo_fake_server.url,
+        "DIGITALEO_PASSWORD": digitaleo_fake_server.password or "",
+        "DIGITALEO_KNOWN_HOSTS": str(digitaleo_fake_server.known_hosts_path),
+        "DIGITALEO_CONFIG": str(tmp_path / "no-config.toml"),
+    }

@@ -18,17 +18,6 @@ EXPORT = (
 
 
 @pytest.fixture
-def env(digitaleo_fake_server: FakeServer, tmp_path: Path) -> dict[str, str]:
-    """Environment that reaches the fake deposit, with no profile file."""
-    return {
-        "DIGITALEO_URL": digitaleo_fake_server.url,
-        "DIGITALEO_PASSWORD": digitaleo_fake_server.password or "",
-        "DIGITALEO_KNOWN_HOSTS": str(digitaleo_fake_server.known_hosts_path),
-        "DIGITALEO_CONFIG": str(tmp_path / "no-config.toml"),
-    }
-
-
-@pytest.fixture
 def export(tmp_path: Path) -> Path:
     path = tmp_path / "Newsletter.csv"
     path.write_text(EXPORT, encoding="utf-8")

@@ -1,0 +1,195 @@
+"""Mistakes that push, check and convert reject before sending anything."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from digitaleo_client.cli import app
+from digitaleo_client.errors import ExitCode
+from fake_server.server import FakeServer
+
+HEADER_ONLY = "Prénom;Nom;Email\n"
+EXPORT = "Email;Prénom\npierre.dupont@example.com;Pierre\n"
+# Nothing listens on port 1 of 127.0.0.1: a command that connects fails with 5.
+CLOSED_URL = "sftp://crm@127.0.0.1:1/"
+
+
+@pytest.fixture
+def offline_env(tmp_path: Path) -> dict[str, str]:
+    """Environment whose deposit cannot be reached, with no profile file."""
+    return {
+        "DIGITALEO_URL": CLOSED_URL,
+        "DIGITALEO_PASSWORD": "unused",
+        "DIGITALEO_CONFIG": str(tmp_path / "no-config.toml"),
+    }
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def run(env: dict[str, str], *arguments: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(app, list(arguments), env=env)
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_push_rejects_header_only_file(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    header = write(tmp_path, "header.csv", HEADER_ONLY)
+
+    code, _, err = run(
+        env, "push", str(header), "--mode", "sync", "--list", "Newsletter FR"
+    )
+
+    assert code == ExitCode.INVALID_INPUT
+    assert f"{header} has no contact rows, only a header" in err
+    assert "pass --allow-empty to deposit it anyway" in err
+    assert digitaleo_fake_server.store.lists() == []
+
+
+def test_no_convert_rejects_header_only_file(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    header = write(tmp_path, "header.csv", "Email;Nom\n\n")
+
+    code, _, err = run(env, "push", str(header), "--no-convert")
+
+    assert code == ExitCode.INVALID_INPUT
+    assert f"{header} has no contact rows, only a header" in err
+
+
+def test_allow_empty_deposits_header_only(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    header = write(tmp_path, "header.csv", HEADER_ONLY)
+
+    code, out, _ = run(env, "push", str(header), "--allow-empty", "--mode", "add")
+
+    assert code == ExitCode.OK
+    assert "header.csv: ok (contacts/import/ok/" in out
+
+
+@pytest.mark.parametrize("command", ["check", "convert"], ids=["check", "convert"])
+def test_zero_rows_warns(command: str, tmp_path: Path) -> None:
+    header = write(tmp_path, "header.csv", HEADER_ONLY)
+    extra = ["--out", str(tmp_path / "out")] if command == "convert" else []
+
+    code, _, err = run({}, command, str(header), *extra)
+
+    assert code == ExitCode.OK
+    assert f"warning: {header} has no contact rows, only a header" in " ".join(
+        err.split()
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("../../escape", "names starting with '.' are hidden and never processed"),
+        ("sub/escape", "the name contains '/'"),
+        (".hid", "names starting with '.' are hidden and never processed"),
+        ("", "the name is empty"),
+    ],
+    ids=["parent-folder", "separator", "hidden", "empty"],
+)
+def test_convert_rejects_bad_name(name: str, reason: str, tmp_path: Path) -> None:
+    export = write(tmp_path, "export.csv", EXPORT)
+    out = tmp_path / "deep" / "out"
+
+    code, _, err = run({}, "convert", str(export), "--out", str(out), "--name", name)
+
+    assert code == ExitCode.USAGE
+    assert (
+        f"invalid remote name {name!r}: {reason}; choose another name with --name"
+        in (" ".join(err.split()))
+    )
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["export.csv"]
+
+
+@pytest.mark.parametrize("command", ["check", "push", "convert"])
+def test_missing_input_file_is_usage_error(
+    command: str, offline_env: dict[str, str], tmp_path: Path
+) -> None:
+    missing = tmp_path / "nonexist.csv"
+    extra = ["--out", str(tmp_path / "out")] if command == "convert" else []
+
+    code, _, err = run(offline_env, command, str(missing), *extra)
+
+    assert code == ExitCode.USAGE
+    assert f"{missing}: not found; check the path of the contact file" in " ".join(
+        err.split()
+    )
+
+
+DELETE_REFUSED = (
+    "the deposit deletes contacts only for an account that deduplicates on "
+    "email_phone_mobile, reference, and the account settings say dedup = email"
+)
+
+
+@pytest.mark.parametrize(
+    ("arguments", "expected"),
+    [
+        (["--list", ""], "invalid remote name '': the name is empty"),
+        (["--action", "optout"], "the optout action needs a media; give --media"),
+        (
+            ["--action", "delete", "--media", "SMS"],
+            "the delete action takes no media; drop --media SMS",
+        ),
+        (
+            ["--action", "delete", "--mode", "sync"],
+            "an import mode applies to imports only, not to delete; drop --mode",
+        ),
+        (["--action", "delete"], DELETE_REFUSED),
+    ],
+    ids=[
+        "empty-list",
+        "optout-without-media",
+        "delete-with-media",
+        "delete-with-mode",
+        "delete-with-email-dedup",
+    ],
+)
+def test_push_options_checked_offline(
+    offline_env: dict[str, str], tmp_path: Path, arguments: list[str], expected: str
+) -> None:
+    export = write(tmp_path, "export.csv", EXPORT)
+
+    code, _, err = run(offline_env, "push", str(export), *arguments)
+
+    assert code == ExitCode.USAGE
+    assert expected in " ".join(err.split())
+
+
+def test_delete_error_names_account_option(
+    offline_env: dict[str, str], tmp_path: Path
+) -> None:
+    export = write(tmp_path, "export.csv", EXPORT)
+
+    _, _, err = run(offline_env, "push", str(export), "--action", "delete")
+
+    assert "Pass --account FILE with the account's real settings" in " ".join(
+        err.split()
+    )
+
+
+def test_delete_allowed_by_triplet_criterion(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    account = write(
+        tmp_path, "account.toml", '[account]\ndedup = "email_phone_mobile"\n'
+    )
+    export = write(tmp_path, "del.csv", EXPORT)
+
+    code, _, err = run(
+        env, "push", str(export), "--action", "delete", "--account", str(account)
+    )
+
+    assert "the deposit deletes contacts only" not in err
+    assert code in (ExitCode.OK, ExitCode.REJECTED)
