@@ -58,6 +58,19 @@ class ParsedUrl:
         return f"{self.scheme}://{user}{self.host}:{self.port}{self.path}"
 
 
+def _file_url_path(url: str, host: str) -> str:
+    """Return the folder of a file URL, which must be on this machine."""
+    path = unquote(urlsplit(url).path)
+    if host.lower() not in ("", "localhost") or not path.startswith("/"):
+        raise ConfigurationError(
+            f"deposit URL {url!r} is not an absolute folder path on this machine; "
+            "write three slashes before the absolute path, as in "
+            "file:///mnt/deposit",
+            key="url",
+        )
+    return path
+
+
 def parse_url(url: str) -> ParsedUrl:
     """Split a deposit URL such as `sftp://crm@127.0.0.1:2222/base`.
 
@@ -80,7 +93,7 @@ def parse_url(url: str) -> ParsedUrl:
             key="url",
         )
     if scheme == "file":
-        return ParsedUrl(scheme, "", 0, None, unquote(parts.path))
+        return ParsedUrl(scheme, "", 0, None, _file_url_path(url, parts.netloc))
     if not parts.hostname:
         raise ConfigurationError(
             f"deposit URL {url!r} has no host; write it as {scheme}://user@host:port",

@@ -16,7 +16,8 @@ caller first checks whether the rename already happened (see
 
 Each retry is logged at WARNING with the attempt number and the error. When
 the attempts run out, the last real error is raised (not a wrapper) and
-carries the list of earlier errors in `error.details["attempts"]`.
+carries the error of every attempt, itself included, in
+`error.details["attempts"]`.
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ T = TypeVar("T")
 def is_transient(error: BaseException) -> bool:
     """Tell whether `error` may go away on a second try of a safe operation."""
     if isinstance(error, AuthenticationFailed | HostKeyError):
+        return False
+    if isinstance(error, DigitaleoError) and error.details.get("transient") is False:
         return False
     return isinstance(error, DepositConnectionError)
 
@@ -81,7 +84,7 @@ class RetryPolicy:
 
         `description` names the operation and its target in log lines, such
         as "list contacts/import/ok". Raises the last error when attempts or
-        time run out, with the earlier errors in `details["attempts"]`.
+        time run out, with every attempt's error in `details["attempts"]`.
         """
         history: list[str] = []
         start = self.monotonic()
@@ -117,9 +120,10 @@ class RetryPolicy:
             return retrying(operation)
         except DigitaleoError as error:
             if history:
+                history.append(f"attempt {len(history) + 1}: {error}")
                 error.details["attempts"] = history
                 logger.error(
-                    "%s failed after %d attempts: %s", description, len(history) + 1, error
+                    "%s failed after %d attempts: %s", description, len(history), error
                 )
             raise
 

@@ -54,7 +54,9 @@ EXIT_CODES_HELP = (
     "Exit codes: 0 done (file in ok/); 1 unexpected error; 2 usage or "
     "configuration error; 3 file rejected (in ko/); 4 timed out waiting for "
     "the outcome; 5 connection, login or host key failure; 6 invalid input "
-    "file; 7 the same content was already pushed."
+    "file; 7 the same content was already pushed; 8 a report zip was rejected "
+    "(reports pull); 9 reports left the deposit before any pull (reports pull); "
+    "130 interrupted (Ctrl-C)."
 )
 
 # stdout carries results (one JSON document with --json); everything else,

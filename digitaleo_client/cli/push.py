@@ -37,7 +37,7 @@ from digitaleo_client.client import (
     check_push_arguments,
 )
 from digitaleo_client.deposit import Action, ImportMode, Media, Stage
-from digitaleo_client.errors import ExitCode
+from digitaleo_client.errors import ConfigurationError, ExitCode
 
 
 class PushDisplay:
@@ -296,6 +296,12 @@ def wait_command(
         timeout = common.profile_setting("timeout", timeout, float)
         settings = common.connection_settings()
         push_id = recorded_push_id(name, journal_path)
+        if push_id is None and name.isdigit():
+            raise ConfigurationError(
+                f"no push {name} in the journal; run `digitaleo status` to list the "
+                f"pushes, or give the file's name ({name}.csv) to wait for a file "
+                "named so"
+            )
         with (
             DigitaleoClient(settings) as client,
             PushDisplay(common.show_progress) as display,

@@ -269,7 +269,9 @@ class DigitaleoClient:
                     on_progress,
                 )
             except BaseException as error:
-                recorder.failed(error, maybe_published=self._renaming)
+                open_id = recorder.failed(error, maybe_published=self._renaming)
+                if open_id is not None and isinstance(error, DigitaleoError):
+                    _mention_open_push(error, open_id)
                 raise
             recorder.finished(result)
         return result
@@ -464,6 +466,15 @@ class DigitaleoClient:
             f"no {name} appeared in {folder.path}/; push the file again",
             path=partial,
         )
+
+
+def _mention_open_push(error: DigitaleoError, push_id: int) -> None:
+    """Tell how to resume a push whose file reached the deposit before `error`."""
+    error.details["push_id"] = push_id
+    error.message = (
+        f"{error.message}; the file was uploaded as push {push_id}; resume with "
+        f"`digitaleo wait {push_id}`"
+    )
 
 
 def _timestamp_of(processed: str) -> int:

@@ -182,10 +182,23 @@ class PushResult:
     def rejected(self) -> bool:
         return any(item.stage is Stage.KO for item in self.outcomes)
 
+    @property
+    def uploaded(self) -> bool:
+        """Tell whether every part reached the deposit."""
+        return len(self.outcomes) == self.parts
+
+    def _ok_so_far(self) -> bool | None:
+        """Return `ok`, or None while an uploaded part awaits ok/ or ko/."""
+        pending = any(not item.final for item in self.outcomes)
+        if self.uploaded and pending and not self.rejected:
+            return None
+        return self.ok
+
     def as_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready values."""
         return {
-            "ok": self.ok,
+            "ok": self._ok_so_far(),
+            "uploaded": self.uploaded,
             "action": self.action.value,
             "media": self.media.value if self.media else None,
             "list_name": self.list_name,

@@ -138,20 +138,26 @@ class PushRecorder:
             outcome = PUSH_OK
         self.journal.update_push(self.push_id, outcome=outcome)
 
-    def failed(self, error: BaseException, *, maybe_published: bool = False) -> None:
-        """Record an error that ended the push.
+    def failed(
+        self, error: BaseException, *, maybe_published: bool = False
+    ) -> int | None:
+        """Record an error that ended the push; return its id if it stays open.
 
         A push that surely published nothing is final ("failed"). A push
         with a published part, or one that failed while a rename was in
         flight, has its outcome still to come. It stays open for `status` and
         `wait`, and a second push of the same content is rejected.
+
+        Returns None without a journal or when the push is final.
         """
         if self.journal is None or self.push_id is None:
-            return
-        outcome = None if self._uploads or maybe_published else PUSH_FAILED
+            return None
+        still_open = bool(self._uploads) or maybe_published
+        outcome = None if still_open else PUSH_FAILED
         text = str(error) or type(error).__name__
         self.journal.update_push(self.push_id, outcome=outcome, error=text)
         logger.debug("journal: push %d ended with an error", self.push_id)
+        return self.push_id if still_open else None
 
 
 def resume_recorder(journal: Journal, record: PushRecord) -> PushRecorder:

@@ -192,6 +192,7 @@ def _login(client: ftplib.FTP, url: ParsedUrl, settings: ConnectionSettings) -> 
                 f"{url.display} requires TLS before login ({reply_text(error)}); "
                 f"use ftps://{url.host}:{url.port}{url.path}",
                 host=url.host,
+                transient=False,
             ) from error
         raise AuthenticationFailed(
             f"{url.display} rejected the login of {username!r} ({reply_text(error)}); "

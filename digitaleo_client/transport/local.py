@@ -59,6 +59,7 @@ class LocalTransport(Transport):
                 f"deposit folder {root} does not exist or is not a folder; "
                 "mount the deposit there or fix the file:// URL",
                 path=str(root),
+                transient=False,
             )
         logger.info("opened deposit folder %s", root)
         return cls(root)

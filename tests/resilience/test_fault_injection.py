@@ -322,5 +322,5 @@ def test_retries_end_with_real_cause(tmp_path: Path) -> None:
     assert pauses == [1.0, 2.0, 4.0, 8.0]
     assert type(caught.value) is DepositConnectionError
     assert f"cannot connect to 127.0.0.1:{port}" in str(caught.value)
-    assert len(caught.value.details["attempts"]) == 4
+    assert len(caught.value.details["attempts"]) == 5
     assert caught.value.details["attempts"][0].startswith("attempt 1: ")

@@ -110,6 +110,7 @@ def test_attempts_bounded_and_real_error_raised():
         "attempt 1: timed out 0",
         "attempt 2: timed out 1",
         "attempt 3: timed out 2",
+        "attempt 4: timed out 3",
     ]
 
 
