@@ -13,6 +13,7 @@ Exit status: 0 when the file reached ok/, 3 when the deposit moved it to ko/.
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import sys
@@ -28,9 +29,24 @@ def show_stage(change: StageChange) -> None:
     print(f"{change.upload.remote_name}: {change.stage.value}/", file=sys.stderr)
 
 
+def parse_arguments(arguments: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description="Push a contact export in sync mode and wait for ok/ or ko/. "
+        "The deposit comes from DIGITALEO_URL, DIGITALEO_PASSWORD and "
+        "DIGITALEO_KNOWN_HOSTS.",
+    )
+    parser.add_argument("export", type=Path, help="contact export (CSV) to push")
+    parser.add_argument(
+        "list_name", nargs="?", help="list to feed (default: the export's name)"
+    )
+    parsed = parser.parse_args(arguments)
+    if "DIGITALEO_URL" not in os.environ:
+        parser.error("DIGITALEO_URL is not set; export the deposit URL first")
+    return parsed
+
+
 def main(arguments: list[str]) -> int:
-    export = Path(arguments[0])
-    list_name = arguments[1] if len(arguments) > 1 else None
+    parsed = parse_arguments(arguments)
     settings = ConnectionSettings(
         url=os.environ["DIGITALEO_URL"],
         password=os.environ.get("DIGITALEO_PASSWORD"),
@@ -39,9 +55,9 @@ def main(arguments: list[str]) -> int:
 
     with DigitaleoClient(settings) as client:
         result = client.push(
-            export,
+            parsed.export,
             mode=ImportMode.SYNC,
-            list_name=list_name,
+            list_name=parsed.list_name,
             timeout=300,
             on_stage=show_stage,
         )

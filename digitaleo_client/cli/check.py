@@ -138,6 +138,7 @@ MaxInvalidOption = Annotated[
         max=100.0,
         help="Largest percentage of rows the deposit may reject; above it the "
         f"command fails with exit code 6 (default {DEFAULT_MAX_INVALID_PERCENT:g}).",
+        show_default=False,
         rich_help_panel=INPUT_PANEL,
     ),
 ]

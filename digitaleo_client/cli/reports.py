@@ -328,7 +328,8 @@ def events(
     """Print the pulled events as one stream on stdout.
 
     Each event carries its day, campaign id and name, media, event and the
-    contact's fields. Reads only what `reports pull` unpacked.
+    contact's fields. Reads only what `reports pull` unpacked. --json
+    prints one JSON array of the events, as --format jsonl shapes them.
     """
     since = _checked_day(common, since)
     with command_errors(common), _open_journal(journal_path) as journal:
@@ -336,7 +337,9 @@ def events(
         stream = iter_pulled_events(
             journal, since=since, optouts_only=optouts_only, deposit=deposit
         )
-        if output_format is EventFormat.JSONL:
+        if common.json:
+            _write_json_array(stream)
+        elif output_format is EventFormat.JSONL:
             _write_jsonl(stream)
         else:
             contact_columns = event_columns(
@@ -375,14 +378,28 @@ def _write_csv(stream: Iterator[ReportEvent], contact_columns: list[str]) -> Non
             writer.writerow([record.get(name) or "" for name in names])
 
 
+def _event_record(event: ReportEvent) -> dict[str, Any]:
+    record: dict[str, Any] = {name: getattr(event, name) for name in _EVENT_COLUMNS}
+    record["contact"] = dict(event.contact)
+    return record
+
+
 def _write_jsonl(stream: Iterator[ReportEvent]) -> None:
     with _utf8_stdout() as output:
         for event in stream:
-            record: dict[str, Any] = {
-                name: getattr(event, name) for name in _EVENT_COLUMNS
-            }
-            record["contact"] = dict(event.contact)
-            output.write(json.dumps(record, ensure_ascii=False) + "\n")
+            output.write(json.dumps(_event_record(event), ensure_ascii=False) + "\n")
+
+
+def _write_json_array(stream: Iterator[ReportEvent]) -> None:
+    """Write the events as one JSON array, one event per line, without holding them."""
+    with _utf8_stdout() as output:
+        separator = "[\n"
+        for event in stream:
+            output.write(
+                separator + json.dumps(_event_record(event), ensure_ascii=False)
+            )
+            separator = ",\n"
+        output.write("[]\n" if separator == "[\n" else "\n]\n")
 
 
 # -- summary -------------------------------------------------------------------------

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from fake_server.server import FakeServer
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -49,6 +51,32 @@ def test_push_with_sdk_example(
     assert document["mode"] == "sync"
     assert "Newsletter FR.csv: ok/" in completed.stderr
     assert [(item["name"], item["size"]) for item in lists] == [("Newsletter FR", 2)]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "code", "expected"),
+    [
+        ([], 2, "error: the following arguments are required: export"),
+        (["--help"], 0, "usage: push_with_sdk.py [-h] export [list_name]"),
+        (["crm.csv"], 2, "error: DIGITALEO_URL is not set; export the deposit URL"),
+    ],
+    ids=["no-arguments", "help", "no-url"],
+)
+def test_push_with_sdk_usage(arguments: list[str], code: int, expected: str) -> None:
+    env = {key: value for key, value in os.environ.items() if key != "DIGITALEO_URL"}
+
+    completed = subprocess.run(
+        [sys.executable, str(EXAMPLES / "push_with_sdk.py"), *arguments],
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    assert completed.returncode == code
+    assert expected in completed.stdout + completed.stderr
+    assert "Traceback" not in completed.stderr
 
 
 def test_demo_passes() -> None:

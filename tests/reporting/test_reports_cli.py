@@ -157,6 +157,33 @@ def test_events_csv(deposit: Deposit) -> None:
     ]
 
 
+def test_events_json_is_one_array(deposit: Deposit) -> None:
+    deposit.pull()
+
+    result = deposit.run("reports", "events", "--optouts-only", "--json", connect=False)
+
+    document = json.loads(result.stdout)
+    assert result.exit_code == 0, result.output
+    assert [(item["media"], item["event"]) for item in document] == [
+        ("EMAIL", "optout"),
+        ("SMS", "optout"),
+    ]
+    assert document[0]["contact"] == {
+        "Prénom": "Zoé",
+        "Nom": "Martin",
+        "Email": "zoe@example.com",
+    }
+
+
+def test_events_json_without_events(tmp_path: Path) -> None:
+    journal = ["--journal", str(tmp_path / "journal.sqlite3")]
+
+    result = runner.invoke(app, ["reports", "events", "--json", *journal])
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == []
+
+
 def test_events_jsonl_optouts(deposit: Deposit) -> None:
     deposit.pull()
 
