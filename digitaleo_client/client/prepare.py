@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,9 @@ from digitaleo_client.contacts.convert import (
 )
 from digitaleo_client.deposit import MAX_PART_BYTES
 from digitaleo_client.errors import InputFileError, ValidationError
+
+# Bytes read from the start of a file sent as it is, to tell UTF-8 from ISO-8859-1.
+UTF8_SAMPLE_BYTES = 65_536
 
 
 @dataclass(frozen=True)
@@ -40,8 +44,8 @@ def prepare_deposit(
 ) -> PreparedDeposit:
     """Convert `source` into deposit parts in `work_dir`, or take it as it is.
 
-    With `convert` false the file must already be in the deposit format and
-    at most 20,000,000 bytes. `options` None means the converter's defaults;
+    With `convert` false the file must already be in the deposit format
+    (ISO-8859-1, not UTF-8) and at most 20,000,000 bytes. `options` None means the converter's defaults;
     `max_invalid_share` None accepts any share of rejected rows. A file
     with a header and no contact row is refused unless `allow_empty`, since
     in sync mode it empties the list.
@@ -56,6 +60,7 @@ def prepare_deposit(
         )
     if not convert:
         checked = _checked_as_is(source)
+        _check_not_utf8(checked)
         if not allow_empty and not _has_data_line(checked):
             raise _empty_file_error(source)
         return PreparedDeposit([checked], None)
@@ -87,6 +92,38 @@ def _empty_file_error(source: Path) -> ValidationError:
         "--allow-empty to deposit it anyway",
         path=str(source),
     )
+
+
+def _check_not_utf8(source: Path) -> None:
+    """Raise InputFileError when a CSV sent as it is reads as UTF-8.
+
+    The deposit reads ISO-8859-1 and moves a file whose non-ASCII bytes
+    form valid UTF-8 sequences, or that starts with a UTF-8 BOM, to ko/.
+    """
+    if source.suffix.lower() == ".zip":
+        return
+    with source.open("rb") as stream:
+        sample = stream.read(UTF8_SAMPLE_BYTES)
+    if sample.startswith(codecs.BOM_UTF8):
+        found = "starts with a UTF-8 byte order mark"
+    elif not sample.isascii() and _reads_as_utf8(sample):
+        found = "is encoded in UTF-8 (its accented letters are multi-byte sequences)"
+    else:
+        return
+    raise InputFileError(
+        f"{source} {found}, and the deposit reads ISO-8859-1, so it would "
+        "move the file to ko/; drop --no-convert to let push convert it",
+        path=str(source),
+    )
+
+
+def _reads_as_utf8(sample: bytes) -> bool:
+    # The sample may end inside a character, so the decode is not marked final.
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(sample, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _has_data_line(source: Path) -> bool:

@@ -193,3 +193,44 @@ def test_delete_allowed_by_triplet_criterion(
 
     assert "the deposit deletes contacts only" not in err
     assert code in (ExitCode.OK, ExitCode.REJECTED)
+
+
+@pytest.mark.parametrize(
+    ("content", "found"),
+    [
+        ("Email;Prénom\nzoe@example.com;Zoé 🎉\n".encode(), "is encoded in UTF-8"),
+        (
+            b"\xef\xbb\xbfEmail;Nom\nzoe@example.com;Martin\n",
+            "starts with a UTF-8 byte order mark",
+        ),
+    ],
+    ids=["emoji", "bom"],
+)
+def test_no_convert_rejects_utf8(
+    env: dict[str, str],
+    tmp_path: Path,
+    digitaleo_fake_server: FakeServer,
+    content: bytes,
+    found: str,
+) -> None:
+    emoji = tmp_path / "emoji.csv"
+    emoji.write_bytes(content)
+
+    code, _, err = run(env, "push", str(emoji), "--no-convert")
+
+    assert code == ExitCode.INVALID_INPUT
+    assert f"{emoji} {found}" in " ".join(err.split())
+    assert "drop --no-convert to let push convert it" in " ".join(err.split())
+    assert digitaleo_fake_server.store.lists() == []
+
+
+def test_no_convert_sends_latin1(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    latin1 = tmp_path / "latin1.csv"
+    latin1.write_bytes("Email;Prénom\nzoe@example.com;Zoé\n".encode("iso-8859-1"))
+
+    code, out, _ = run(env, "push", str(latin1), "--no-convert")
+
+    assert code == ExitCode.OK
+    assert "latin1.csv: ok (contacts/import/ok/" in out
