@@ -272,6 +272,13 @@ class DigitaleoClient:
                 open_id = recorder.failed(error, maybe_published=self._renaming)
                 if open_id is not None and isinstance(error, DigitaleoError):
                     _mention_open_push(error, open_id)
+                elif open_id is not None:
+                    logger.warning(
+                        "the file was uploaded as push %d; resume with "
+                        "`digitaleo wait %d`",
+                        open_id,
+                        open_id,
+                    )
                 raise
             recorder.finished(result)
         return result

@@ -9,7 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from digitaleo_client.cli import app
-from digitaleo_client.client import DigitaleoClient
+from digitaleo_client.client import DigitaleoClient, StageChange
 from digitaleo_client.client.retrying import RetryPolicies
 from digitaleo_client.config import ConnectionSettings, parse_url
 from digitaleo_client.errors import (
@@ -168,3 +168,33 @@ def test_no_wait_json_ok_is_null(tmp_path: Path) -> None:
     assert document["ok"] is None
     assert document["uploaded"] is True
     assert document["stage"] in ("in", "on")
+
+
+def test_interrupted_push_logs_push_id(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    export = tmp_path / "Newsletter.csv"
+    export.write_text(EXPORT, encoding="utf-8")
+
+    def interrupt(change: StageChange) -> None:
+        raise KeyboardInterrupt
+
+    with (
+        FakeServer(tmp_path / "deposit", processing_delay=1.0) as server,
+        Journal(tmp_path / "journal.sqlite3") as journal,
+    ):
+        settings = ConnectionSettings(
+            url=server.url,
+            password=server.password,
+            known_hosts=server.known_hosts_path,
+        )
+        with (
+            DigitaleoClient(settings, journal=journal) as client,
+            pytest.raises(KeyboardInterrupt),
+        ):
+            client.push(export, on_stage=interrupt)
+
+    assert (
+        "the file was uploaded as push 1; resume with `digitaleo wait 1`"
+        in caplog.messages
+    )
