@@ -19,6 +19,7 @@ from digitaleo_client.errors import (
 )
 from digitaleo_client.journal import Journal
 from fake_server.server import FakeServer
+from tests.resilience.support import settings_for
 
 EXPORT = "Email;Prénom\npierre.dupont@example.com;Pierre\n"
 
@@ -112,14 +113,8 @@ def test_interrupted_wait_names_push_id(tmp_path: Path) -> None:
         FakeServer(tmp_path / "deposit", processing_delay=2.0) as server,
         Journal(tmp_path / "journal.sqlite3") as journal,
     ):
-        settings = ConnectionSettings(
-            url=server.url,
-            password=server.password,
-            known_hosts=server.known_hosts_path,
-            connect_timeout=5.0,
-        )
         client = DigitaleoClient(
-            settings,
+            settings_for(server),
             clock=StoppingClock(server),
             retry_policies=RetryPolicies().with_timing(sleep=pauses.append),
             journal=journal,
@@ -182,17 +177,10 @@ def test_interrupted_push_logs_push_id(
     with (
         FakeServer(tmp_path / "deposit", processing_delay=1.0) as server,
         Journal(tmp_path / "journal.sqlite3") as journal,
+        DigitaleoClient(settings_for(server), journal=journal) as client,
+        pytest.raises(KeyboardInterrupt),
     ):
-        settings = ConnectionSettings(
-            url=server.url,
-            password=server.password,
-            known_hosts=server.known_hosts_path,
-        )
-        with (
-            DigitaleoClient(settings, journal=journal) as client,
-            pytest.raises(KeyboardInterrupt),
-        ):
-            client.push(export, on_stage=interrupt)
+        client.push(export, on_stage=interrupt)
 
     assert (
         "the file was uploaded as push 1; resume with `digitaleo wait 1`"
