@@ -161,8 +161,7 @@ class Journal(PushJournal):
         path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT)
         try:
-            self._db.execute("PRAGMA journal_mode = WAL")
-            self._migrate()
+            self._prepare()
         except sqlite3.DatabaseError as error:
             self._db.close()
             raise ConfigurationError(
@@ -175,6 +174,26 @@ class Journal(PushJournal):
     def open_default(cls) -> Journal:
         """Open the journal at `default_journal_path()`."""
         return cls(default_journal_path())
+
+    def _prepare(self) -> None:
+        """Switch to WAL and migrate, waiting while another process does the same.
+
+        SQLite can answer "database is locked" at once, without waiting for
+        the busy timeout, while another connection changes the journal mode
+        or recovers the WAL index. So these first steps are repeated until
+        they pass or the busy timeout runs out.
+        """
+        deadline = time.monotonic() + _BUSY_TIMEOUT
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode = WAL")
+                self._migrate()
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                logger.debug("journal %s is locked by another process; waiting", self.path)
+                time.sleep(0.05)
 
     def _migrate(self) -> None:
         version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
