@@ -28,6 +28,8 @@ sshd:
 		|| echo "openssh-server could not be installed: the sshd tests will be skipped" >&2
 
 test: install-test sshd
+	$(BIN)/ruff check digitaleo_client fake_server tests
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: install-test

@@ -178,7 +178,7 @@ class Journal(PushJournal):
     def _prepare(self) -> None:
         """Switch to WAL and migrate, waiting while another process does the same.
 
-        SQLite can answer "database is locked" at once, without waiting for
+        SQLite can return "database is locked" at once, without waiting for
         the busy timeout, while another connection changes the journal mode
         or recovers the WAL index. So these first steps are repeated until
         they pass or the busy timeout runs out.
