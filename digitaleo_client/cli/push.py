@@ -39,6 +39,16 @@ from digitaleo_client.client import (
 from digitaleo_client.deposit import Action, ImportMode, Media, Stage
 from digitaleo_client.errors import ConfigurationError, ExitCode
 
+# The --media option of push and wait.
+MediaOption = Annotated[
+    Media | None,
+    typer.Option(
+        "--media",
+        case_sensitive=False,
+        help="Media of an optout or optin: EMAIL, SMS, VOICE or VOICEMAIL.",
+    ),
+]
+
 
 class PushDisplay:
     """Live progress on a terminal: bytes sent, then the stage of each part.
@@ -153,14 +163,7 @@ def push(
             "--action", case_sensitive=False, help="What the file does to contacts."
         ),
     ] = Action.IMPORT,
-    media: Annotated[
-        Media | None,
-        typer.Option(
-            "--media",
-            case_sensitive=False,
-            help="Media of an optout or optin: EMAIL, SMS, VOICE or VOICEMAIL.",
-        ),
-    ] = None,
+    media: MediaOption = None,
     wait: Annotated[
         bool,
         typer.Option(
@@ -267,14 +270,7 @@ def wait_command(
             "--action", case_sensitive=False, help="Action folder of the file."
         ),
     ] = Action.IMPORT,
-    media: Annotated[
-        Media | None,
-        typer.Option(
-            "--media",
-            case_sensitive=False,
-            help="Media of an optout or optin: EMAIL, SMS, VOICE or VOICEMAIL.",
-        ),
-    ] = None,
+    media: MediaOption = None,
     timeout: Annotated[
         float,
         typer.Option(
