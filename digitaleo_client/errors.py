@@ -105,7 +105,7 @@ class HostKeyMismatch(HostKeyError):
 
 
 class ConnectTimeout(DepositConnectionError):
-    """The server did not answer within the connect timeout."""
+    """The server did not respond within the connect timeout."""
 
 
 class TransferError(DigitaleoError):

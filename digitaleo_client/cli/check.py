@@ -1,7 +1,7 @@
 """`digitaleo check`: predict what the deposit does with a contact export.
 
-The options that say how to read an export, and the account settings, are
-declared here once; `convert` and `push` take the same ones.
+The options that set how an export is read, and the account settings, are
+declared here once, and `convert` and `push` take the same ones.
 """
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ logger = logging.getLogger(__name__)
 
 INPUT_PANEL = "Reading the export"
 
-# push and check refuse a file when more than this percentage of its rows
-# would be rejected, unless --max-invalid says otherwise.
+# push and check reject a file when more than this percentage of its rows
+# would be rejected, unless --max-invalid sets another limit.
 DEFAULT_MAX_INVALID_PERCENT = 5.0
 
 # Without a terminal, progress is logged once per this many rows.
@@ -184,7 +184,7 @@ def require_input_file(path: Path) -> None:
 
 @dataclass(frozen=True)
 class ReadingOptions:
-    """The command-line options that say how to read an export and judge it."""
+    """Command-line options that set how an export is read and judged."""
 
     account: Path | None = None
     encoding: str | None = None

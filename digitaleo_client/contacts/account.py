@@ -117,7 +117,7 @@ class AccountSettings:
         )
 
     def describe(self) -> str:
-        """Return a one-line summary for reports that say which settings applied."""
+        """Return a one-line summary for reports that show which settings applied."""
         dispatch = (
             f", dispatch references {sorted(self.dispatch)}" if self.dispatch else ""
         )

@@ -88,7 +88,7 @@ class SFTPTransport(Transport):
             )
             if sftp is None:
                 raise DepositConnectionError(
-                    f"{url.display} refused to open an SFTP session"
+                    f"{url.display} rejected the request for an SFTP session"
                 )
             sftp.get_channel().settimeout(settings.operation_timeout)
         except paramiko.SSHException as error:
@@ -253,7 +253,7 @@ class _ErrorTranslation:
             return
         if isinstance(error, TimeoutError):
             raise TransferError(
-                f"{self.display_url} did not answer in time for {self.path}; the "
+                f"{self.display_url} did not respond in time for {self.path}; the "
                 "server or the network is slow: retry, or raise the operation timeout",
                 path=self.path,
             ) from error

@@ -148,7 +148,7 @@ class PipelinedReader(Pipeline):
             self.sftp._convert_status(message)
         except EOFError:
             return None
-        raise paramiko.SSHException("the server answered a read with an OK status")
+        raise paramiko.SSHException("the server responded to a read with an OK status")
 
     def _drain(self) -> None:
         """Wait for the answers to requests still in flight, ignoring them."""
