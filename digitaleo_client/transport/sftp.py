@@ -2,8 +2,9 @@
 
 paramiko's defaults send 32 KiB requests one window at a time, which reaches
 about half of OpenSSH's throughput. This transport opens a 64 MiB window
-with 256 KiB packets, keeps several 255 KiB requests in flight in both
-directions and reads local files 1 MiB at a time. 255 KiB is the largest
+with 256 KiB packets, keeps many 255 KiB requests in flight in both
+directions, reads local files 1 MiB at a time and buffers the channel's
+incoming data without moving it (sftp_channel.py). 255 KiB is the largest
 read and write length that OpenSSH's sftp-server accepts; a server that
 rejects such requests gets the whole file again in 32 KiB requests.
 """
@@ -29,6 +30,7 @@ from digitaleo_client.errors import (
 )
 from digitaleo_client.transport.base import ProgressCallback, RemoteEntry, Transport
 from digitaleo_client.transport.hostkeys import HostKeyChecker, fingerprint
+from digitaleo_client.transport.sftp_channel import open_sftp_client
 from digitaleo_client.transport.sftp_connect import (
     MAX_PACKET_SIZE,
     WINDOW_SIZE,
@@ -83,13 +85,7 @@ class SFTPTransport(Transport):
         ssh = open_ssh(url, settings, checker)
         try:
             authenticate(ssh, url, username, settings)
-            sftp = paramiko.SFTPClient.from_transport(
-                ssh, window_size=WINDOW_SIZE, max_packet_size=MAX_PACKET_SIZE
-            )
-            if sftp is None:
-                raise DepositConnectionError(
-                    f"{url.display} rejected the request for an SFTP session"
-                )
+            sftp = open_sftp_client(ssh, WINDOW_SIZE, MAX_PACKET_SIZE)
             sftp.get_channel().settimeout(settings.operation_timeout)
         except paramiko.SSHException as error:
             ssh.close()
