@@ -32,6 +32,7 @@ from typing import Any, NoReturn, TypeVar
 import typer
 from rich.console import Console
 from rich.logging import RichHandler
+from rich.table import Table
 
 from digitaleo_client.cli.options import (
     CONNECTION_PARAMETERS,
@@ -67,6 +68,18 @@ stderr_console = Console(stderr=True, highlight=False, soft_wrap=True)
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+
+def folding_table(*headers: str, title: str | None = None) -> Table:
+    """Return a table whose cells wrap long values onto more lines.
+
+    Output to a file or a pipe is 80 columns wide, and rich's default cuts
+    a long file or campaign name short with an ellipsis.
+    """
+    table = Table(title=title)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
 
 
 @dataclass(frozen=True)

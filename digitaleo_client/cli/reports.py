@@ -30,6 +30,7 @@ from digitaleo_client.cli.common import (
     CommonOptions,
     command_errors,
     emit,
+    folding_table,
     print_json,
     stderr_console,
     stdout_console,
@@ -176,7 +177,7 @@ def _day_document(day: ReportDay) -> dict[str, Any]:
 
 def _days_table(days: list[ReportDay]) -> Table:
     # Names come from the server, so cells are Text: a "[" in them is no markup.
-    table = Table("Day", "Zip", "Size", "Pulled", title="Reports on the deposit")
+    table = folding_table("Day", "Zip", "Size", "Pulled", title="Reports on the deposit")
     for day in days:
         note = " (leaves next)" if day.leaving else ""
         for report, pulled in zip(day.reports, day.pulled, strict=True):
@@ -437,7 +438,7 @@ def summary(
 
 
 def _summary_table(rows: list[SummaryRow]) -> Table:
-    table = Table(
+    table = folding_table(
         "Day", "Campaign", "Media", "Event", "Count", "", title="Report events"
     )
     largest = max((row.count for row in rows), default=0)

@@ -14,6 +14,7 @@ from digitaleo_client.cli.common import (
     CommonOptions,
     command_errors,
     emit,
+    folding_table,
     print_json,
     stdout_console,
     with_connection_options,
@@ -136,7 +137,7 @@ def wait_for_recorded_push(
 def _table(records: list[PushRecord]) -> Table | str:
     if not records:
         return "no pushes in the journal"
-    table = Table("id", "pushed at", "file", "to", "stage", "outcome")
+    table = folding_table("id", "pushed at", "file", "to", "stage", "outcome")
     for record in records:
         folder = f"{record.action}{record.media or ''}"
         table.add_row(

@@ -315,3 +315,24 @@ def test_events_utf8_whatever_locale(tmp_path: Path) -> None:
         "day,campaign_id,campaign_name,media,event,Prénom,Email",
         "2026-11-02,1,C,EMAIL,optout,Zoé,zoe@example.com",
     ]
+
+
+def column_text(output: str, column: int) -> str:
+    """Join the cells of one table column, line by line, without their padding."""
+    cells = [line.split("│")[column] for line in output.splitlines() if "│" in line]
+    return "".join(cell.strip() for cell in cells)
+
+
+def test_summary_table_keeps_long_names_whole(deposit: Deposit) -> None:
+    # One word longer than the campaign column can be in 80 columns, so rich
+    # has to fold it (or would cut it with an ellipsis).
+    name = "Relance-clients-inactifs-depuis-plus-de-six-mois-printemps-2026"
+    deposit.reporting.record_campaign(name, campaign_id=6, media=["SMS"], opened=1)
+    deposit.reporting.write_reports()
+    deposit.pull()
+
+    result = deposit.run("reports", "summary", connect=False)
+
+    assert result.exit_code == 0, result.output
+    assert "…" not in result.stdout
+    assert f"6{name}" in column_text(result.stdout, 2)
