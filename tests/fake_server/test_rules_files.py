@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import zipfile
 
 import pytest
@@ -312,3 +313,54 @@ def test_one_mode_file_left_accepted(tmp_path):
 
     assert record["stage"] == "ok"
     assert record["counts"] == counts(created=1)
+
+
+def understated_zip(path, declared_size):
+    """Write a zip whose one CSV is longer than its headers declare."""
+    data = b"Email;Nom\n" + b"anne@example.com;Leroy\n" * 1_000
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("clients.csv", data)
+    raw = bytearray(path.read_bytes())
+    # Uncompressed size: byte 22 of the local header, byte 24 of the central one.
+    struct.pack_into("<I", raw, 22, declared_size)
+    struct.pack_into("<I", raw, raw.rfind(b"PK\x01\x02") + 24, declared_size)
+    return bytes(raw)
+
+
+def test_zip_unpacking_past_limit(tmp_path):
+    deposit = Deposit(tmp_path / "root")
+    row = b"anne@example.com;Leroy\n"
+    path = tmp_path / "big.zip"
+    block = row * 100_000
+    with (
+        zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive,
+        archive.open("big.csv", "w") as member,
+    ):
+        member.write(b"Email;Nom\n")
+        for _ in range(200_000_000 // len(block) + 1):
+            member.write(block)
+    declared = zipfile.ZipFile(path).infolist()[0].file_size
+
+    record = deposit.deposit("import", "big.zip", path.read_bytes())
+
+    assert declared > 200_000_000
+    assert record["stage"] == "ko"
+    assert record["reason"] == (
+        f"the zip's big.csv unpacks to {declared:,} bytes, over the limit of "
+        "200,000,000 bytes; split the contacts into smaller files"
+    )
+    assert deposit.store.contacts() == []
+
+
+def test_zip_understating_its_size(tmp_path):
+    deposit = Deposit(tmp_path / "root")
+
+    record = deposit.deposit(
+        "import", "clients.zip", understated_zip(tmp_path / "a.zip", 100)
+    )
+
+    assert record["stage"] == "ko"
+    assert record["reason"] == (
+        "the zip is corrupt (Bad CRC-32 for file 'clients.csv'); deposit it again"
+    )
+    assert deposit.store.contacts() == []
