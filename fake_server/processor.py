@@ -344,3 +344,7 @@ class Processor:
             logger.warning("%s disappeared before it could be processed", path)
         except (OSError, ValueError):
             logger.exception("processing %s failed", path)
+        except Exception:
+            # A defect in a rule must not end the worker, or no later file
+            # would be processed. The file stays in on/ until a restart.
+            logger.exception("processing %s failed unexpectedly; it stays in on/", path)

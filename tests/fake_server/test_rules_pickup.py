@@ -280,3 +280,30 @@ def test_start_moves_committed_file_only(deposit):
     assert ok_path.is_file()
     assert deposit.store.files() == [record]
     assert len(deposit.store.contacts()) == 3
+
+
+def test_worker_survives_unexpected_error(deposit, monkeypatch, caplog):
+    import fake_server.processor as processor_module
+
+    original = processor_module.apply_file
+    calls = []
+
+    def fail_first(job, *arguments):
+        calls.append(job.name)
+        if len(calls) == 1:
+            raise RuntimeError("defect in a rule")
+        return original(job, *arguments)
+
+    monkeypatch.setattr(processor_module, "apply_file", fail_first)
+    first = write_in(deposit, "first.csv")
+    deposit.processor.start()
+    deposit.processor.submit(first)
+    assert deposit.processor.wait_idle(WAIT)
+    second = write_in(deposit, "second.csv")
+
+    deposit.processor.submit(second)
+
+    assert deposit.processor.wait_idle(WAIT)
+    assert (deposit.root / "contacts/import/on/1447797847_first.csv").is_file()
+    assert (deposit.root / "contacts/import/ok/1447797847_second.csv").is_file()
+    assert f"processing {first} failed unexpectedly; it stays in on/" in caplog.messages
