@@ -173,7 +173,11 @@ class PushResult:
 
     @property
     def ok(self) -> bool:
-        """Tell whether every part was sent and reached ok/."""
+        """Tell whether every part was sent and reached ok/.
+
+        False also while a part awaits its outcome (after `wait=False`),
+        which `pending` tells apart from a failure.
+        """
         return len(self.outcomes) == self.parts and all(
             item.ok for item in self.outcomes
         )
@@ -187,12 +191,15 @@ class PushResult:
         """Tell whether every part reached the deposit."""
         return len(self.outcomes) == self.parts
 
+    @property
+    def pending(self) -> bool:
+        """Tell whether every part was sent and one still awaits ok/ or ko/."""
+        waiting = any(not item.final for item in self.outcomes)
+        return self.uploaded and waiting and not self.rejected
+
     def _ok_so_far(self) -> bool | None:
         """Return `ok`, or None while an uploaded part awaits ok/ or ko/."""
-        pending = any(not item.final for item in self.outcomes)
-        if self.uploaded and pending and not self.rejected:
-            return None
-        return self.ok
+        return None if self.pending else self.ok
 
     def as_dict(self) -> dict[str, Any]:
         """Return the result as JSON-ready values."""

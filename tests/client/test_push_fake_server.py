@@ -149,6 +149,7 @@ def test_parts_keep_mode_meaning(
 
     assert result.parts >= 2
     assert result.ok
+    assert not result.pending
     assert [outcome.stage for outcome in result.outcomes] == [Stage.OK] * result.parts
     assert lists_with_members(digitaleo_fake_server) == expected
     assert mode_files(digitaleo_fake_server) == [mode.dotfile]
@@ -163,6 +164,7 @@ def test_bad_file_ends_in_ko(
     result = client.push(bad, convert=False, timeout=30)
 
     assert result.rejected
+    assert not result.pending
     assert result.outcomes[0].stage is Stage.KO
     assert result.outcomes[0].remote_path.startswith("contacts/import/ko/")
     assert result.outcomes[0].remote_path.endswith("_bad.csv")

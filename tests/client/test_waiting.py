@@ -201,6 +201,8 @@ def test_push_as_is_without_wait(
     assert result.remote_name == "Newsletter FR.csv"
     assert result.list_name == "Newsletter FR"
     assert [outcome.stage for outcome in result.outcomes] == [Stage.IN]
+    assert result.pending
+    assert not result.ok
     assert os.listdir(deposit / "contacts/import/in") == ["Newsletter FR.csv"]
 
 
