@@ -117,6 +117,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE pulled_reports_by_deposit RENAME TO pulled_reports",
         "CREATE INDEX IF NOT EXISTS pulled_reports_day ON pulled_reports (deposit, day)",
     ),
+    # 4: the process id and host name of the process that runs each push, so
+    # that a push left open by a killed process can be told from a running
+    # one. Rows of earlier versions keep NULL, which no process matches.
+    (
+        "ALTER TABLE pushes ADD COLUMN pid INTEGER",
+        "ALTER TABLE pushes ADD COLUMN host TEXT",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import socket
 import sqlite3
 import time
 from contextlib import AbstractContextManager
@@ -35,8 +37,10 @@ class PushRecord:
     until the first part is published, then the stage folder (in, on, ok,
     ko) of the last part seen. `outcome` is "ok", "ko" or "failed" once
     final, None while the push runs, crashed, or was left waiting.
-    `uploads` contains one JSON-ready dict per published part, as the client
-    wrote it. Times are POSIX seconds of the client's clock.
+    `uploads` contains one JSON-ready dict per part, as the client wrote it,
+    from just before the part's rename. `pid` and `host` are the process id
+    and host name of the pushing process, None for pushes recorded before
+    the journal stored them. Times are POSIX seconds of the client's clock.
     """
 
     id: int
@@ -55,6 +59,8 @@ class PushRecord:
     updated_at: float
     finished_at: float | None
     uploads: list[dict[str, Any]] = field(default_factory=list)
+    pid: int | None = None
+    host: str | None = None
 
     @property
     def final(self) -> bool:
@@ -85,12 +91,17 @@ class PushRecord:
             "updated_at": self.updated_at,
             "finished_at": self.finished_at,
             "uploads": self.uploads,
+            "pid": self.pid,
+            "host": self.host,
         }
 
 
 @dataclass(frozen=True)
 class NewPush:
-    """The fields of a push that the journal records before its upload starts."""
+    """The fields of a push that the journal records before its upload starts.
+
+    `pid` and `host` default to this process and this machine.
+    """
 
     deposit: str
     content_sha256: str
@@ -100,6 +111,8 @@ class NewPush:
     remote_name: str
     parts: int
     mode: str | None = None
+    pid: int = field(default_factory=os.getpid)
+    host: str = field(default_factory=socket.gethostname)
 
 
 class PushJournal:
@@ -130,8 +143,9 @@ class PushJournal:
             now = self.now()
             cursor = db.execute(
                 "INSERT INTO pushes (deposit, content_sha256, source, action, media, "
-                "mode, remote_name, parts, uploads, stage, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', 'uploading', ?, ?)",
+                "mode, remote_name, parts, uploads, stage, created_at, updated_at, "
+                "pid, host) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, '[]', 'uploading', ?, ?, ?, ?)",
                 (
                     push.deposit,
                     push.content_sha256,
@@ -143,6 +157,8 @@ class PushJournal:
                     push.parts,
                     now,
                     now,
+                    push.pid,
+                    push.host,
                 ),
             )
         push_id = int(cursor.lastrowid or 0)
@@ -210,7 +226,17 @@ class PushJournal:
             )
 
     def record_upload(self, push_id: int, upload: dict[str, Any]) -> None:
-        """Add or replace (by its "part" key) one published part of push `push_id`."""
+        """Add or replace (by its "part" key) one part of push `push_id`."""
+        self._change_uploads(push_id, upload.get("part"), upload)
+
+    def forget_upload(self, push_id: int, part: int) -> None:
+        """Remove part `part` from the uploads of push `push_id`, if recorded."""
+        self._change_uploads(push_id, part, None)
+
+    def _change_uploads(
+        self, push_id: int, part: object, upload: dict[str, Any] | None
+    ) -> None:
+        """Drop the record of `part` of push `push_id`, then add `upload` unless None."""
         with self._write() as db:
             row = db.execute(
                 "SELECT uploads FROM pushes WHERE id = ?", (push_id,)
@@ -218,11 +244,10 @@ class PushJournal:
             if row is None:
                 raise KeyError(push_id)
             uploads = [
-                item
-                for item in json.loads(str(row[0]))
-                if item.get("part") != upload.get("part")
+                item for item in json.loads(str(row[0])) if item.get("part") != part
             ]
-            uploads.append(upload)
+            if upload is not None:
+                uploads.append(upload)
             uploads.sort(key=lambda item: int(item.get("part", 0)))
             db.execute(
                 "UPDATE pushes SET uploads = ?, updated_at = ? WHERE id = ?",
@@ -247,14 +272,14 @@ class PushJournal:
 
 _PUSH_COLUMNS = (
     "id, deposit, content_sha256, source, action, media, mode, remote_name, parts, "
-    "stage, outcome, error, created_at, updated_at, finished_at, uploads"
+    "stage, outcome, error, created_at, updated_at, finished_at, uploads, pid, host"
 )
 
 
 def _push_from_row(row: tuple[Any, ...]) -> PushRecord:
     (push_id, deposit, content_sha256, source, action, media, mode) = row[:7]
     (remote_name, parts, stage, outcome, error) = row[7:12]
-    (created_at, updated_at, finished_at, uploads) = row[12:]
+    (created_at, updated_at, finished_at, uploads, pid, host) = row[12:]
     return PushRecord(
         id=int(push_id),
         deposit=str(deposit),
@@ -272,6 +297,8 @@ def _push_from_row(row: tuple[Any, ...]) -> PushRecord:
         updated_at=float(updated_at),
         finished_at=None if finished_at is None else float(finished_at),
         uploads=json.loads(str(uploads)),
+        pid=None if pid is None else int(pid),
+        host=host,
     )
 
 

@@ -22,6 +22,7 @@ from digitaleo_client.cli.common import (
 from digitaleo_client.client import DigitaleoClient
 from digitaleo_client.client.outcome import timestamp_text
 from digitaleo_client.client.resume import refresh_push, resume_push
+from digitaleo_client.client.settle import is_abandoned
 from digitaleo_client.client.waiting import StageCallback
 from digitaleo_client.errors import ConfigurationError, ExitCode
 from digitaleo_client.journal import Journal, PushRecord, default_journal_path
@@ -76,8 +77,16 @@ def status(
 def _refreshed(
     common: CommonOptions, journal: Journal, records: list[PushRecord]
 ) -> list[PushRecord]:
-    """Return `records`, with the open ones of the configured deposit looked up."""
-    waiting = [record for record in records if record.uploads and not record.final]
+    """Return `records`, with the open ones of the configured deposit looked up.
+
+    An open push without a recorded part is looked up only when its process
+    has ended, because a running push has nothing on the deposit yet.
+    """
+    waiting = [
+        record
+        for record in records
+        if not record.final and (record.uploads or is_abandoned(record))
+    ]
     if not waiting:
         return records
     try:

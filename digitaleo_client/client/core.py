@@ -6,6 +6,7 @@ import logging
 import posixpath
 import tempfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
 from typing import Self, TypeVar
@@ -18,6 +19,7 @@ from digitaleo_client.client.plan import PartPlan, plan_parts
 from digitaleo_client.client.prepare import prepare_deposit
 from digitaleo_client.client.recording import PushRecorder
 from digitaleo_client.client.retrying import RetryPolicies, needs_reconnect
+from digitaleo_client.client.settle import start_recorded_push
 from digitaleo_client.client.waiting import (
     Clock,
     PollPolicy,
@@ -247,7 +249,7 @@ class DigitaleoClient:
                 parts=len(prepared.parts),
             )
             recorder = PushRecorder(self.journal, self.display_url)
-            recorder.start(source, result, force=force)
+            start_recorded_push(self, recorder, source, result, force=force)
             try:
                 if action is Action.IMPORT:
                     result.mode_change = (
@@ -362,7 +364,13 @@ class DigitaleoClient:
                 if part_mode is not None and part_mode is not self.get_mode():
                     self.set_mode(part_mode)
                 upload = self.upload(
-                    part, folder, remote_name, index, len(parts), on_progress
+                    part,
+                    folder,
+                    remote_name,
+                    index,
+                    len(parts),
+                    on_progress,
+                    before_rename=recorder.renaming,
                 )
                 recorder.published(upload)
                 if plan.waits_for(index):
@@ -386,12 +394,16 @@ class DigitaleoClient:
         part: int = 1,
         parts: int = 1,
         on_progress: ProgressCallback | None = None,
+        *,
+        before_rename: Callable[[Upload, str], None] | None = None,
     ) -> Upload:
         """Publish one file as `in/<remote_name>` of `folder`, atomically.
 
         The bytes go to a hidden `.NAME.part` first, retried from the start
-        after a dropped connection, then a rename publishes them. Returns the
-        Upload, which remembers the older files of the same name.
+        after a dropped connection, then a rename publishes them.
+        `before_rename` None calls nothing; otherwise it receives the Upload
+        and the temporary path just before the rename. Returns the Upload,
+        which remembers the older files of the same name.
 
         Raises TransferError when a file of that name still waits in in/.
         """
@@ -415,6 +427,11 @@ class DigitaleoClient:
             lambda: self._put(local_path, partial, on_progress),
             f"upload {partial}",
         )
+        pending = Upload(
+            folder.action, folder.media, remote_name, None, size, earlier, part, parts
+        )
+        if before_rename is not None:
+            before_rename(pending, partial)
         # From here a failure may come after the rename happened.
         self._renaming = True
         self._retried(
@@ -423,18 +440,8 @@ class DigitaleoClient:
             f"rename to {final}",
         )
         self._renaming = False
-        uploaded_at = self.clock.now()
         logger.info("uploaded %s as %s (%d bytes)", local_path, final, size)
-        return Upload(
-            folder.action,
-            folder.media,
-            remote_name,
-            uploaded_at,
-            size,
-            earlier,
-            part,
-            parts,
-        )
+        return replace(pending, uploaded_at=self.clock.now())
 
     def _put(
         self, local_path: Path, partial: str, on_progress: ProgressCallback | None

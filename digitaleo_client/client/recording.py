@@ -1,9 +1,10 @@
 """Keeping the journal's record of a push up to date, stage by stage.
 
 A push is recorded before its upload starts (which is when a duplicate is
-rejected), each part once published, each stage change seen while
-waiting, and its outcome. `wait ID` rebuilds the uploads from the record
-to resume waiting after a crash.
+rejected), each part just before its rename ("confirmed": false, with its
+hidden temporary path) and again once published, each stage change seen
+while waiting, and its outcome. `wait ID` rebuilds the uploads from the
+record to resume waiting after a crash.
 """
 
 from __future__ import annotations
@@ -33,8 +34,14 @@ def content_hash(path: Path) -> str:
     return digest.hexdigest()
 
 
-def upload_record(upload: Upload, stage: Stage, remote_path: str) -> dict[str, Any]:
-    """Return what the journal keeps of one published part."""
+def upload_record(
+    upload: Upload, stage: Stage, remote_path: str, *, confirmed: bool = True
+) -> dict[str, Any]:
+    """Return what the journal keeps of one part.
+
+    `confirmed` false marks a part recorded before its rename, which may or
+    may not have happened.
+    """
     return {
         "part": upload.part,
         "parts": upload.parts,
@@ -46,7 +53,17 @@ def upload_record(upload: Upload, stage: Stage, remote_path: str) -> dict[str, A
         "earlier_names": sorted(upload.earlier_names),
         "stage": stage.value,
         "remote_path": remote_path,
+        "confirmed": confirmed,
     }
+
+
+def is_confirmed(record: dict[str, Any]) -> bool:
+    """Tell whether a part's journal record marks its rename into in/ as done.
+
+    Records written before the journal kept unconfirmed parts have no
+    "confirmed" key and were all written after the rename.
+    """
+    return bool(record.get("confirmed", True))
 
 
 def upload_from_record(record: dict[str, Any]) -> Upload:
@@ -97,6 +114,18 @@ class PushRecorder:
         """Record the import mode the push uses."""
         if self.journal is not None and self.push_id is not None and result.mode:
             self.journal.update_push(self.push_id, mode=result.mode.value)
+
+    def renaming(self, upload: Upload, temporary_path: str) -> None:
+        """Record a part whose bytes are in `temporary_path`, just before its rename.
+
+        A process killed during the rename leaves this record, so that a
+        later look at the deposit can tell whether the part was published.
+        """
+        if self.journal is None or self.push_id is None:
+            return
+        record = upload_record(upload, Stage.IN, upload.remote_path, confirmed=False)
+        record["temporary_path"] = temporary_path
+        self.journal.record_upload(self.push_id, record)
 
     def published(self, upload: Upload) -> None:
         """Record a part just renamed into in/."""
@@ -165,8 +194,9 @@ def resume_recorder(journal: Journal, record: PushRecord) -> PushRecorder:
     recorder = PushRecorder(journal, record.deposit)
     recorder.push_id = record.id
     for item in record.uploads:
-        upload = upload_from_record(item)
-        recorder._uploads[upload.part] = upload
+        if is_confirmed(item):
+            upload = upload_from_record(item)
+            recorder._uploads[upload.part] = upload
     return recorder
 
 
@@ -175,5 +205,5 @@ def open_uploads(record: PushRecord) -> list[Upload]:
     return [
         upload_from_record(item)
         for item in record.uploads
-        if not Stage(item.get("stage", Stage.IN.value)).is_final
+        if is_confirmed(item) and not Stage(item.get("stage", Stage.IN.value)).is_final
     ]

@@ -7,6 +7,7 @@ from pathlib import Path
 from digitaleo_client.client import DigitaleoClient, PollPolicy
 from digitaleo_client.client.retrying import RetryPolicies
 from digitaleo_client.config import ConnectionSettings
+from digitaleo_client.journal import Journal
 from fake_server.server import FakeServer
 
 # Polls fast so that tests finish soon after the deposit does.
@@ -82,6 +83,18 @@ def client_for(
         settings_for(server, operation_timeout),
         poll_policy=FAST_POLLS,
         retry_policies=retry_policies,
+    )
+
+
+def journaled_client(
+    server: FakeServer, journal: Journal, retry_policies: RetryPolicies = SHORT_PAUSES
+) -> DigitaleoClient:
+    """Return a client of `server` that records its pushes in `journal`."""
+    return DigitaleoClient(
+        settings_for(server),
+        poll_policy=FAST_POLLS,
+        retry_policies=retry_policies,
+        journal=journal,
     )
 
 

@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
@@ -15,19 +14,17 @@ import pytest
 from typer.testing import CliRunner
 
 from digitaleo_client.cli import app
-from digitaleo_client.client import DigitaleoClient, StageChange
+from digitaleo_client.client import StageChange
 from digitaleo_client.client.retrying import RetryPolicies
 from digitaleo_client.deposit import ImportMode
 from digitaleo_client.errors import DepositConnectionError, DuplicatePush, ExitCode
 from digitaleo_client.journal import Journal
 from fake_server.server import FakeServer
 from tests.resilience.support import (
-    FAST_POLLS,
-    SHORT_PAUSES,
     cli_env,
     deposit_csv,
+    journaled_client,
     list_sizes,
-    settings_for,
     write_export,
 )
 
@@ -38,23 +35,6 @@ CONTENT_SHA256 = "23e22d0a6d619b5d813c19098cc4fed4fcae7ff63bb54de84d9e6dd6ce16f8
 
 class Crash(Exception):
     """Stands for the process dying in the middle of a push."""
-
-
-@pytest.fixture
-def journal(tmp_path: Path) -> Iterator[Journal]:
-    with Journal(tmp_path / "journal.sqlite3") as opened:
-        yield opened
-
-
-def journaled_client(
-    server: FakeServer, journal: Journal, retry_policies: RetryPolicies = SHORT_PAUSES
-) -> DigitaleoClient:
-    return DigitaleoClient(
-        settings_for(server),
-        poll_policy=FAST_POLLS,
-        retry_policies=retry_policies,
-        journal=journal,
-    )
 
 
 def test_push_recorded_stage_by_stage(
