@@ -130,6 +130,8 @@ def settle_push(
     becomes "failed". Then the stage of each open part is looked up, and the
     push is closed once every part is final.
     """
+    # NOTE: an abandoned push that published some of its parts but not all
+    # stays open, so its content is rejected until pushed with --force.
     abandoned = is_abandoned(record)
     for item in record.uploads:
         if not is_confirmed(item):
