@@ -59,6 +59,8 @@ def test_large_writes_rejected_fall_back(
     with caplog.at_level(logging.WARNING, logger="digitaleo_client.transport.sftp"):
         sent = transport.upload(source, "contacts/delete/in/big.bin")
 
+    # The server may be moving the file between stage folders; let it finish.
+    assert digitaleo_fake_server.processor.wait_idle(timeout=10)
     stored = digitaleo_fake_server.root / "contacts/delete"
     names = [
         path.name
