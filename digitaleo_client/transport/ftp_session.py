@@ -83,14 +83,30 @@ def _peer_passive_address(client: ftplib.FTP) -> tuple[str, int]:
     return peer, port
 
 
-class _PlainFTP(ftplib.FTP):
+class _NotFTPServer(ftplib.Error):
+    """The server greeted with another protocol's banner."""
+
+
+class _CheckedFTP(ftplib.FTP):
+    """An FTP client that fails at once when the server sends an SSH banner."""
+
+    def getline(self) -> str:
+        line: str = super().getline()
+        # ftplib reads "SSH-2.0-..." as the start of a multi-line reply, since
+        # its fourth character is "-", and would wait for its end until timing out.
+        if line.startswith("SSH-"):
+            raise _NotFTPServer(line.strip())
+        return line
+
+
+class _PlainFTP(_CheckedFTP):
     def makepasv(self) -> tuple[str, int]:
         if self.af != socket.AF_INET:
             return super().makepasv()
         return _peer_passive_address(self)
 
 
-class _ResumingFTPS(ftplib.FTP_TLS):
+class _ResumingFTPS(_CheckedFTP, ftplib.FTP_TLS):
     """FTP_TLS whose data channels resume the control channel's TLS session."""
 
     def makepasv(self) -> tuple[str, int]:
@@ -166,6 +182,13 @@ def _connect_step(
             f"connecting to {url.display} timed out after {settings.connect_timeout:g} s; "
             "check the host, the port and the firewall, or raise the connect timeout",
             host=url.host,
+        ) from error
+    except _NotFTPServer as error:
+        raise DepositConnectionError(
+            f"{url.host}:{url.port} is an SSH server (it greeted with {error}), "
+            f"not an FTP server; use sftp://{url.host}:{url.port} as the deposit URL",
+            host=url.host,
+            transient=False,
         ) from error
     except ssl.SSLCertVerificationError as error:
         raise DepositConnectionError(

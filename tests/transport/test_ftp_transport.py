@@ -11,6 +11,7 @@ import io
 import logging
 import socket
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -420,3 +421,24 @@ def test_vague_550_on_missing_path(
 
     assert f"({reply})" in str(caught.value)
     assert "check the path and the deposit URL" in str(caught.value)
+
+
+@pytest.mark.parametrize("scheme", ["ftp", "ftps"])
+def test_ssh_port_named_at_once(scheme: str, digitaleo_fake_server: Any) -> None:
+    port = digitaleo_fake_server.port
+    settings = ConnectionSettings(
+        url=f"{scheme}://{USER}@127.0.0.1:{port}/",
+        password=PASSWORD,
+        connect_timeout=30.0,
+    )
+
+    started = time.monotonic()
+    with pytest.raises(DepositConnectionError) as caught:
+        open_transport(settings)
+
+    assert time.monotonic() - started < 10.0
+    assert f"127.0.0.1:{port} is an SSH server (it greeted with SSH-2.0-" in str(
+        caught.value
+    )
+    assert f"use sftp://127.0.0.1:{port} as the deposit URL" in str(caught.value)
+    assert caught.value.details["transient"] is False
