@@ -165,8 +165,23 @@ class Journal(PushJournal):
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time) -> None:
         self.path = path
         self._clock = clock
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT)
+        if path.is_dir():
+            raise ConfigurationError(
+                f"journal {path} is a folder; give the path of the journal file, "
+                f"for instance {path / JOURNAL_FILE_NAME}",
+                key="journal",
+                path=str(path),
+            )
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(path, timeout=_BUSY_TIMEOUT)
+        except (OSError, sqlite3.Error) as error:
+            raise ConfigurationError(
+                f"cannot open the journal {path} ({error}); give a writable file path "
+                "with --journal or DIGITALEO_JOURNAL",
+                key="journal",
+                path=str(path),
+            ) from error
         try:
             self._prepare()
         except sqlite3.DatabaseError as error:

@@ -6,8 +6,10 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
-from digitaleo_client.errors import ConfigurationError
+from digitaleo_client.cli import app
+from digitaleo_client.errors import ConfigurationError, ExitCode
 from digitaleo_client.journal import MIGRATIONS, SCHEMA_VERSION, Journal, PulledReport
 
 DEPOSIT = "sftp://crm@deposit.example.com:22"
@@ -88,6 +90,39 @@ def test_unreadable_file_rejected(tmp_path: Path) -> None:
 
     assert f"journal {path} is not a readable SQLite file" in str(raised.value)
     assert "move it aside" in str(raised.value)
+
+
+def test_folder_as_journal_rejected(tmp_path: Path) -> None:
+    with pytest.raises(ConfigurationError) as raised:
+        Journal(tmp_path)
+
+    assert str(raised.value) == (
+        f"journal {tmp_path} is a folder; give the path of the journal file, "
+        f"for instance {tmp_path}/journal.sqlite3"
+    )
+
+
+def test_journal_under_a_file_rejected(tmp_path: Path) -> None:
+    blocker = tmp_path / "plain-file"
+    blocker.write_text("not a folder")
+    path = blocker / "journal.sqlite3"
+
+    with pytest.raises(ConfigurationError) as raised:
+        Journal(path)
+
+    assert f"cannot open the journal {path} (" in str(raised.value)
+    assert "give a writable file path with --journal or DIGITALEO_JOURNAL" in str(
+        raised.value
+    )
+
+
+def test_cli_folder_journal_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["status", "--no-refresh", "--journal", str(tmp_path)]
+    )
+
+    assert result.exit_code == ExitCode.USAGE
+    assert f"journal {tmp_path} is a folder" in " ".join(result.stderr.split())
 
 
 def test_deposits_kept_apart(tmp_path: Path) -> None:
