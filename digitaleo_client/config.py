@@ -31,6 +31,13 @@ class ConnectionSettings:
     connect_timeout: float = 15.0
     operation_timeout: float = 60.0
 
+    def __post_init__(self) -> None:
+        # Callers often pass paths as strings, and the transports need Path objects.
+        for name in ("key_file", "known_hosts", "ca_file"):
+            value = getattr(self, name)
+            if isinstance(value, str):
+                object.__setattr__(self, name, Path(value))
+
     @property
     def scheme(self) -> str:
         return parse_url(self.url).scheme

@@ -207,3 +207,20 @@ def test_silent_server_times_out(sshd_settings: ConnectionSettings) -> None:
             SFTPTransport.connect(settings)
 
     assert "did not complete the SSH handshake within 0.5 s" in str(caught.value)
+
+
+def test_paths_given_as_strings(sshd_settings: ConnectionSettings) -> None:
+    assert sshd_settings.key_file is not None
+    settings = ConnectionSettings(
+        url=sshd_settings.url,
+        key_file=str(sshd_settings.key_file),  # type: ignore[arg-type]
+        known_hosts=str(sshd_settings.known_hosts),  # type: ignore[arg-type]
+        connect_timeout=5.0,
+    )
+
+    with SFTPTransport.connect(settings) as transport:
+        identity = transport.server_identity
+
+    assert settings.known_hosts == sshd_settings.known_hosts
+    assert settings.key_file == sshd_settings.key_file
+    assert identity.startswith("ssh-ed25519 SHA256:")
