@@ -13,7 +13,7 @@ from digitaleo_client.deposit import (
 )
 from digitaleo_client.errors import ConfigurationError
 
-DELETE_CRITERIA = ", ".join(
+DELETE_CRITERIA = " or ".join(
     criterion.value for criterion in Dedup if criterion.allows_delete
 )
 
@@ -48,7 +48,7 @@ def check_push_arguments(
     if action is Action.DELETE and not account.dedup.allows_delete:
         raise ConfigurationError(
             f"the deposit deletes contacts only for an account that deduplicates on "
-            f"{DELETE_CRITERIA}, and the account settings say dedup = "
+            f"{DELETE_CRITERIA}, and the account settings have dedup = "
             f"{account.dedup.value}; the deposit would put the file in ko/. Pass "
             "--account FILE with the account's real settings, or ask Digitaleo to "
             "change the criterion",

@@ -129,7 +129,7 @@ def test_missing_input_file_is_usage_error(
 
 DELETE_REFUSED = (
     "the deposit deletes contacts only for an account that deduplicates on "
-    "email_phone_mobile, reference, and the account settings say dedup = email"
+    "email_phone_mobile or reference, and the account settings have dedup = email"
 )
 
 
