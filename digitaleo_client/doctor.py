@@ -31,6 +31,7 @@ from digitaleo_client.errors import (
     DigitaleoError,
     ExitCode,
     HostKeyError,
+    RemoteNotFound,
 )
 from digitaleo_client.transport import Transport, open_transport
 
@@ -213,7 +214,7 @@ def _write_check(transport: Transport, folder: str) -> Check:
             name,
             Status.FAILED,
             f"cannot write {probe}: {error.message}",
-            _write_fix(folder),
+            _write_fix(folder, missing=isinstance(error, RemoteNotFound)),
         )
     try:
         transport.remove(probe)
@@ -227,7 +228,12 @@ def _write_check(transport: Transport, folder: str) -> Check:
     return Check(name, Status.PASSED, "wrote and removed a hidden probe file")
 
 
-def _write_fix(folder: str) -> str:
+def _write_fix(folder: str, *, missing: bool = False) -> str:
+    if missing:
+        return (
+            f"{folder}/ does not exist: check that the URL's path is the folder "
+            "holding contacts/ and reporting/, or ask Digitaleo to set up the deposit"
+        )
     return f"ask Digitaleo to give your user write access to {folder}/"
 
 

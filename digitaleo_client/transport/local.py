@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 from typing import BinaryIO
 
 from digitaleo_client.config import ConnectionSettings, parse_url
+from digitaleo_client.deposit import CONTACTS_DIR, REPORTING_DIR
 from digitaleo_client.errors import (
     DepositConnectionError,
     RemoteNotFound,
@@ -50,14 +51,23 @@ class LocalTransport(Transport):
     def connect(cls, settings: ConnectionSettings) -> LocalTransport:
         """Open the folder named by a `file://` URL.
 
-        Raises DepositConnectionError when the folder does not exist, which
-        usually means the deposit is not mounted.
+        Raises DepositConnectionError when the folder does not exist or has
+        neither contacts/ nor reporting/, which usually means the deposit is
+        not mounted.
         """
         root = Path(parse_url(settings.url).path)
         if not root.is_dir():
             raise DepositConnectionError(
                 f"deposit folder {root} does not exist or is not a folder; "
                 "mount the deposit there or fix the file:// URL",
+                path=str(root),
+                transient=False,
+            )
+        if not any((root / name).is_dir() for name in (CONTACTS_DIR, REPORTING_DIR)):
+            raise DepositConnectionError(
+                f"deposit folder {root} has neither {CONTACTS_DIR}/ nor "
+                f"{REPORTING_DIR}/, so it is not the root of a deposit; mount the "
+                "deposit there or fix the file:// URL",
                 path=str(root),
                 transient=False,
             )

@@ -167,6 +167,10 @@ def test_doctor_missing_folders(tmp_path: Path) -> None:
         "contacts/delete/on, contacts/delete/ok and 1 more"
     )
     assert "URL's path" in checks["folder layout"]["fix"]
+    assert checks["write access to contacts/delete/in/"]["fix"] == (
+        "contacts/delete/in/ does not exist: check that the URL's path is the folder "
+        "holding contacts/ and reporting/, or ask Digitaleo to set up the deposit"
+    )
 
 
 def test_doctor_read_only_in_folder(tmp_path: Path) -> None:

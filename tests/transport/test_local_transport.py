@@ -37,3 +37,17 @@ def test_local_missing_root(tmp_path: Path) -> None:
 
     assert f"deposit folder {missing} does not exist" in str(caught.value)
     assert "mount the deposit" in str(caught.value)
+
+
+def test_local_root_without_deposit_layout(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+
+    with pytest.raises(DepositConnectionError) as caught:
+        open_transport(ConnectionSettings(url=f"file://{empty}"))
+
+    assert str(caught.value) == (
+        f"deposit folder {empty} has neither contacts/ nor reporting/, so it is not "
+        "the root of a deposit; mount the deposit there or fix the file:// URL"
+    )
+    assert caught.value.details["transient"] is False
