@@ -14,6 +14,9 @@ A fault is written `NAME` or `NAME=VALUE`, as `serve --fault` takes it:
                               answering (once)
     processing-delay=SECONDS  keep every deposited file SECONDS in on/ before
                               processing it
+    max-write=N               close the connection on any write request longer
+                              than N bytes, as servers with a smaller message
+                              limit than OpenSSH's do
 
 Faults marked "once" fire on the first request they apply to and are then
 spent. Only the SFTP front end injects the protocol faults; FTP clients see
@@ -34,6 +37,7 @@ REFUSE_RENAME = "refuse-rename"
 DROP_AFTER_RENAME = "drop-after-rename"
 STALL_LISTING = "stall-listing"
 PROCESSING_DELAY = "processing-delay"
+MAX_WRITE = "max-write"
 
 # For each fault: how its value is read (None: it takes no value) and
 # whether it is spent after firing once.
@@ -43,6 +47,7 @@ _KINDS: dict[str, tuple[Callable[[str], float] | None, bool]] = {
     DROP_AFTER_RENAME: (None, True),
     STALL_LISTING: (float, True),
     PROCESSING_DELAY: (float, False),
+    MAX_WRITE: (int, False),
 }
 
 FAULT_NAMES = tuple(_KINDS)

@@ -25,6 +25,7 @@ from fake_server.access import AccessError, ClientPath, PathNotFound
 from fake_server.faults import (
     DROP_AFTER_RENAME,
     DROP_UPLOAD_AFTER,
+    MAX_WRITE,
     REFUSE_RENAME,
     STALL_LISTING,
 )
@@ -228,7 +229,15 @@ class DepositSFTPInterface(paramiko.SFTPServerInterface):  # type: ignore[misc]
             on_complete=on_complete,
             drop_after=self._upload_drop_point(client_path),
             drop_connection=self.drop_connection,
+            max_write=self._max_write(),
         )
+
+    def _max_write(self) -> int | None:
+        """Return the longest write request the max-write fault lets through, or None."""
+        fault = self.faults.peek(MAX_WRITE)
+        if fault is None or fault.value is None:
+            return None
+        return int(fault.value)
 
     def _upload_drop_point(self, client_path: ClientPath) -> int | None:
         """Return after how many bytes to drop this upload's connection, or None."""
@@ -359,7 +368,8 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
     it only when the client closed the file, and not when the connection
     dropped while the file was open. `drop_after` None writes everything;
     otherwise only the first `drop_after` bytes of the file are written and
-    a write past them calls `drop_connection` instead.
+    a write past them calls `drop_connection` instead. A write request longer
+    than `max_write` (when not None) calls `drop_connection` too.
     """
 
     def __init__(
@@ -372,6 +382,7 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
         on_complete: Callable[[], None] | None = None,
         drop_after: int | None = None,
         drop_connection: Callable[[], None] | None = None,
+        max_write: int | None = None,
     ) -> None:
         super().__init__(flags)
         self.descriptor = descriptor
@@ -382,6 +393,7 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
         self.on_complete = on_complete
         self.drop_after = drop_after
         self.drop_connection = drop_connection
+        self.max_write = max_write
         self.dropped = False
         self.closed = False
 
@@ -398,6 +410,8 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
             return SFTP_FAILURE
         if self.drop_after is not None and offset + len(data) > self.drop_after:
             return self._write_then_drop(offset, data, self.drop_after)
+        if self.max_write is not None and len(data) > self.max_write:
+            return self._drop_long_write(len(data), self.max_write)
         try:
             if self.append:
                 os.write(self.descriptor, data)
@@ -415,6 +429,20 @@ class DepositFile(paramiko.SFTPHandle):  # type: ignore[misc]
             "dropping the connection after %d bytes of %s (injected fault)",
             limit,
             self.path.text,
+        )
+        self.dropped = True
+        if self.drop_connection is not None:
+            self.drop_connection()
+        return SFTP_FAILURE
+
+    def _drop_long_write(self, length: int, limit: int) -> int:
+        """Close the connection because a write request is longer than `limit`."""
+        logger.warning(
+            "dropping the connection: a %d-byte write to %s is over the %d-byte "
+            "limit (injected fault)",
+            length,
+            self.path.text,
+            limit,
         )
         self.dropped = True
         if self.drop_connection is not None:

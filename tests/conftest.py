@@ -11,9 +11,18 @@ from pathlib import Path
 import paramiko
 import pytest
 
+from digitaleo_client.transport import sftp as sftp_transport
+
 # `pytester` runs small test suites in a subprocess, to check the plugin that
 # the package registers through its pytest11 entry point.
 pytest_plugins = ["pytester"]
+
+
+@pytest.fixture(autouse=True)
+def forget_small_request_servers() -> Iterator[None]:
+    """Keep the SFTP servers one test saw drop large writes from the next tests."""
+    yield
+    sftp_transport._SMALL_REQUEST_SERVERS.clear()
 
 
 @contextmanager

@@ -5,8 +5,9 @@ about half of OpenSSH's throughput. This transport opens a 64 MiB window
 with 256 KiB packets, keeps many 255 KiB requests in flight in both
 directions, reads local files 1 MiB at a time and buffers the channel's
 incoming data without moving it (sftp_channel.py). 255 KiB is the largest
-read and write length that OpenSSH's sftp-server accepts; a server that
-rejects such requests gets the whole file again in 32 KiB requests.
+read and write length that OpenSSH's sftp-server accepts. A server that
+rejects such requests gets the whole file again in 32 KiB requests, and one
+that drops the connection instead gets them on the next attempt.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ SMALL_REQUEST_SIZE = 32 * 1024
 # connection has dropped.
 _CLOSED_SOCKET_MESSAGE = "Socket is closed"
 
+# Servers (host, port) that dropped the connection during an upload in large
+# requests. OpenSSH's sftp-server, for one, ends the session on a message over
+# its limit, so later connections in this process send small requests there.
+_SMALL_REQUEST_SERVERS: set[tuple[str, int]] = set()
+
 
 class SFTPTransport(Transport):
     """A deposit reached over SFTP. Build it with `SFTPTransport.connect`."""
@@ -63,7 +69,11 @@ class SFTPTransport(Transport):
         self._sftp = sftp
         self._url = url
         self._root = url.path.rstrip("/")
-        self.request_size = LARGE_REQUEST_SIZE
+        self.request_size = (
+            SMALL_REQUEST_SIZE
+            if (url.host, url.port) in _SMALL_REQUEST_SERVERS
+            else LARGE_REQUEST_SIZE
+        )
 
     @classmethod
     def connect(cls, settings: ConnectionSettings) -> SFTPTransport:
@@ -139,6 +149,10 @@ class SFTPTransport(Transport):
         start = source.tell()
         try:
             return self._put_with(source, path, progress, self.request_size)
+        except DepositConnectionError:
+            if self.request_size != SMALL_REQUEST_SIZE:
+                self._use_small_requests_next_time(path)
+            raise
         except TransferError as error:
             if self.request_size == SMALL_REQUEST_SIZE or not _is_generic_failure(
                 error
@@ -153,6 +167,7 @@ class SFTPTransport(Transport):
                 SMALL_REQUEST_SIZE,
             )
             self.request_size = SMALL_REQUEST_SIZE
+            _SMALL_REQUEST_SERVERS.add((self._url.host, self._url.port))
             source.seek(start)
             return self._put_with(source, path, progress, self.request_size)
 
@@ -224,6 +239,19 @@ class SFTPTransport(Transport):
             finally:
                 remote.close()
         return sent
+
+    def _use_small_requests_next_time(self, path: str) -> None:
+        """Make later connections to this server write in small requests."""
+        _SMALL_REQUEST_SERVERS.add((self._url.host, self._url.port))
+        logger.warning(
+            "connection to %s dropped while writing %s in %d-byte requests; later "
+            "attempts send %d-byte requests, since some servers close the connection "
+            "on requests over their limit",
+            self.display_url,
+            path,
+            self.request_size,
+            SMALL_REQUEST_SIZE,
+        )
 
     def _translated(self, path: str) -> _ErrorTranslation:
         return _ErrorTranslation(self.display_url, path)

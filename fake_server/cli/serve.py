@@ -133,7 +133,8 @@ def serve(
             help="Inject a fault to test clients against; repeatable. "
             "drop-upload-after=BYTES, refuse-rename, drop-after-rename and "
             "stall-listing=SECONDS fire once each; processing-delay=SECONDS "
-            "holds every file in on/.",
+            "holds every file in on/; max-write=BYTES drops the connection on "
+            "every longer write request.",
         ),
     ] = None,
     verbose: Annotated[

@@ -97,6 +97,28 @@ def test_push_survives_fault(
         assert seen[-len(stages) :] == stages
 
 
+def test_long_writes_dropped_fall_back(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # 8,000 contacts make about 360 KB, more than one 255 KiB write request.
+    content = deposit_csv(1, 8_000)
+    source = write_export(tmp_path / "crm", "clients.csv", content)
+
+    with (
+        FakeServer(tmp_path / "deposit", faults=["max-write=65536"]) as server,
+        client_for(server) as client,
+    ):
+        result = client.push(source, convert=False, timeout=30)
+
+        assert result.ok
+        assert list_sizes(server) == [("clients", 8_000)]
+        check_processed_files(server, {"clients.csv": content})
+        assert leftover_temporary_files(server) == []
+    assert "in 261120-byte requests; later attempts send 32768-byte requests" in (
+        caplog.text
+    )
+
+
 def test_dropped_upload_is_never_processed(tmp_path: Path) -> None:
     source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
     single_try = RetryPolicies(upload=replace(RetryPolicies().upload, max_attempts=1))
