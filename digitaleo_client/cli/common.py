@@ -356,7 +356,9 @@ def error_document(error: DigitaleoError) -> dict[str, Any]:
 def command_errors(common: CommonOptions) -> Iterator[None]:
     """Turn SDK errors into a message on stderr and the error's exit code.
 
-    Ctrl-C exits with 130, as shells expect.
+    Ctrl-C exits with 130, as shells expect. Any other exception is a defect:
+    it exits with 1 after a one-line message (and the JSON error with
+    --json), and its traceback is logged at DEBUG, shown by -v.
     """
     try:
         yield
@@ -365,6 +367,18 @@ def command_errors(common: CommonOptions) -> Iterator[None]:
     except KeyboardInterrupt:
         stderr_console.print("interrupted", markup=False)
         raise typer.Exit(130) from None
+    except (typer.Exit, typer.Abort, typer.BadParameter):
+        raise
+    except Exception as error:
+        logger.debug("unexpected error", exc_info=error)
+        fail(
+            common,
+            DigitaleoError(
+                f"unexpected {type(error).__name__}: {error}; this is a defect of "
+                "digitaleo, so rerun with -v to log the traceback and report it",
+                cause=type(error).__name__,
+            ),
+        )
 
 
 def usage_error(common: CommonOptions, message: str) -> NoReturn:

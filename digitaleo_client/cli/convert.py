@@ -32,7 +32,8 @@ ZipOption = Annotated[
     typer.Option(
         "--zip",
         help="Zip the parts: 'auto' (only when the file needs more than one "
-        "20,000,000-byte CSV part), 'always' or 'never'.",
+        "20,000,000-byte CSV part), 'always' or 'never'. A part that would be "
+        "over 20,000,000 bytes zipped is written as CSV.",
         rich_help_panel=INPUT_PANEL,
     ),
 ]

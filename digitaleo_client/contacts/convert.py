@@ -175,9 +175,15 @@ def _run(
                 options.max_part_bytes,
                 zip_mode,
             )
-        _stream_rows(reader, converter, writer, report, progress)
-        if writer is not None:
-            report.parts = writer.close()
+        try:
+            _stream_rows(reader, converter, writer, report, progress)
+            if writer is not None:
+                report.parts = writer.close()
+        except BaseException:
+            # Parts of a file that failed half way must not be deposited.
+            if writer is not None:
+                writer.discard()
+            raise
     logger.info(
         "%s: %s rows read, %s written, %s rejected",
         source,

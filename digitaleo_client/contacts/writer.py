@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import logging
+import shutil
 import zipfile
 from collections.abc import Callable
 from enum import StrEnum
@@ -29,6 +30,11 @@ _ZIP_OVERHEAD_BYTES = 1024
 # Deflate never expands data by more than 5 bytes per 65,535-byte stored
 # block; one part in a thousand bounds that with room to spare.
 _DEFLATE_EXPANSION = 1.001
+
+# Input bytes from before a write that deflate may still hold once that
+# write made it emit output. zlib keeps at most MIN_LOOKAHEAD (262, in its
+# deflate.h) bytes unprocessed, and the margin allows for other deflate builds.
+_DEFLATE_HELD_BYTES = 65_536
 
 
 class ZipMode(StrEnum):
@@ -117,6 +123,7 @@ class _Part:
 
     def __init__(self, path: Path, entry_name: str | None) -> None:
         self.path = path
+        self.entry_name = entry_name
         self._file: IO[bytes] = open(path, "wb")  # noqa: SIM115 - closed in close()
         self._zip: zipfile.ZipFile | None = None
         self._entry: IO[bytes] | None = None
@@ -124,12 +131,15 @@ class _Part:
             self._zip = zipfile.ZipFile(self._file, "w", zipfile.ZIP_DEFLATED)
             self._entry = self._zip.open(entry_name, "w", force_zip64=False)
         target = self._entry if self._entry is not None else self._file
-        self._write = target.write
+        self._write_target: Callable[[bytes], object] = target.write
+        self.write: Callable[[bytes], object] = (
+            self._write_target if self._entry is None else self._write_zipped
+        )
         self.csv_bytes = 0
-        # Zip parts: compressed bytes on disk, and the CSV bytes written since
-        # that size last grew, which may still sit inside the compressor.
-        self._flushed_bytes = 0
-        self._pending_bytes = 0
+        # Zip parts: compressed bytes on disk, and a bound on the CSV bytes
+        # that may still sit inside the compressor.
+        self._compressed_bytes = self._file.tell()
+        self._held_bytes = 0
 
     @property
     def zipped(self) -> bool:
@@ -138,26 +148,32 @@ class _Part:
     def room(self, limit: int) -> int:
         """Return how many more CSV bytes surely keep the part within `limit` bytes.
 
-        For a zip, the output still inside the compressor is bounded by
-        deflate's worst case.
+        For a zip, the CSV bytes still inside the compressor count as if
+        deflate expanded them by its worst case.
         """
         if self._zip is None:
             return limit - self.csv_bytes
-        size = self._file.tell()
-        if size != self._flushed_bytes:
-            self._flushed_bytes = size
-            self._pending_bytes = 0
-        free = limit - size - 1 - _ZIP_OVERHEAD_BYTES
-        return int(free / _DEFLATE_EXPANSION) - self._pending_bytes
+        free = limit - self._compressed_bytes - 1 - _ZIP_OVERHEAD_BYTES
+        return int(free / _DEFLATE_EXPANSION) - self._held_bytes
 
-    def write(self, data: bytes) -> None:
-        """Write CSV bytes; the caller accounts for them with `count`."""
-        self._write(data)
+    def _write_zipped(self, data: bytes) -> None:
+        """Compress CSV bytes into the entry and update the bound on held bytes.
+
+        Output appears only when deflate finishes a block, which covers the
+        input before it, so what stays held after a write that grew the file
+        is at most that write plus deflate's lookahead.
+        """
+        self._write_target(data)
+        size = self._file.tell()
+        if size != self._compressed_bytes:
+            self._compressed_bytes = size
+            self._held_bytes = len(data) + _DEFLATE_HELD_BYTES
+        else:
+            self._held_bytes += len(data)
 
     def count(self, written: int) -> None:
         """Record `written` CSV bytes written since the last call."""
         self.csv_bytes += written
-        self._pending_bytes += written
 
     def close(self) -> None:
         if self._entry is not None:
@@ -172,9 +188,11 @@ class PartWriter:
 
     Every part starts with the header. CSV parts are cut before the line that
     would cross the limit. Zip parts (one CSV each) are cut before the line
-    that could push the compressed size over the limit, bounding the output
-    still inside the compressor by deflate's worst case, so a zip usually
-    contains several times more rows than a CSV part.
+    that could push the compressed size over the limit, counting the input
+    still inside the compressor at deflate's worst case, so a zip usually
+    contains several times more rows than a CSV part. A zip part that ends
+    up over the limit anyway, which only data that barely compresses can
+    cause, is written as its CSV when that fits.
     """
 
     def __init__(
@@ -248,7 +266,7 @@ class PartWriter:
         else:
             part.count(self._room_given - self._room)
             if part.room(self._max) < len(line):
-                part = self._next_part(part)
+                part = self._next_part(part, len(line))
         part.write(line)
         part.count(len(line))
         self._room = self._room_given = part.room(self._max)
@@ -273,6 +291,16 @@ class PartWriter:
         self._current = None
         return list(self._parts)
 
+    def discard(self) -> None:
+        """Close and delete every part written so far, after a failed conversion."""
+        if self._current is not None:
+            self._current.close()
+            self._current = None
+        for path in self._parts:
+            path.unlink(missing_ok=True)
+        logger.debug("deleted %s unfinished parts", len(self._parts))
+        self._parts.clear()
+
     def _open_part(self, zipped: bool | None = None) -> _Part:
         if zipped is None:
             zipped = self._zip_mode is ZipMode.ALWAYS
@@ -289,11 +317,14 @@ class PartWriter:
         self._current = part
         return part
 
-    def _next_part(self, full: _Part) -> _Part:
+    def _next_part(self, full: _Part, line_size: int) -> _Part:
         if self._zip_mode is ZipMode.AUTO and not full.zipped and len(self._parts) == 1:
             # The file needs more than one CSV part: switch to zip parts, and
             # move the first CSV into a zip so that all parts look alike.
-            return self._rezip_first(full)
+            rezipped = self._rezip_first(full)
+            if rezipped.room(self._max) >= line_size:
+                return rezipped
+            full = rezipped
         self._finish(full)
         return self._open_part(zipped=full.zipped)
 
@@ -304,9 +335,9 @@ class PartWriter:
         part = self._open_part(zipped=True)
         with open(csv_path, "rb") as source:
             source.read(len(self._header))
-            # A CSV part compresses to a fraction of its size, so its rows
-            # fit in the first zip part.
-            while chunk := source.read(1 << 20):
+            # Short chunks keep the bound on bytes held by deflate tight.
+            # When the rows do not fit zipped, `_finish` keeps the CSV.
+            while chunk := source.read(1 << 16):
                 part.write(chunk)
                 part.count(len(chunk))
         csv_path.unlink()
@@ -316,7 +347,30 @@ class PartWriter:
     def _finish(self, part: _Part) -> None:
         part.close()
         size = part.path.stat().st_size
+        if size > self._max and part.csv_bytes <= self._max:
+            # Data that barely compresses: the CSV alone is within the limit.
+            size = self._unzip(part)
         if size > self._max:
-            # Only possible if deflate expanded the data by more than the margin.
+            # Only possible if deflate held back or expanded more than the margins.
             raise ValueError(f"part {part.path} is {size} bytes, over {self._max}")
         logger.debug("wrote part %s (%s bytes)", part.path, size)
+
+    def _unzip(self, part: _Part) -> int:
+        """Replace the zip `part` with the CSV it contains; return the CSV's size."""
+        assert part.entry_name is not None
+        csv_path = part.path.with_name(part.entry_name)
+        with (
+            zipfile.ZipFile(part.path) as archive,
+            archive.open(part.entry_name) as entry,
+            open(csv_path, "wb") as out,
+        ):
+            shutil.copyfileobj(entry, out)
+        logger.info(
+            "part %s would be over %s bytes zipped, so it is written as %s",
+            part.path,
+            self._max,
+            csv_path,
+        )
+        self._parts[self._parts.index(part.path)] = csv_path
+        part.path.unlink()
+        return csv_path.stat().st_size

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -234,3 +235,28 @@ def test_no_convert_sends_latin1(
 
     assert code == ExitCode.OK
     assert "latin1.csv: ok (contacts/import/ok/" in out
+
+
+def test_push_json_reports_unexpected_error(
+    env: dict[str, str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export = write(tmp_path, "export.csv", EXPORT)
+
+    def broken_prepare(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("part export.zip is 20007424 bytes, over 20000000")
+
+    monkeypatch.setattr("digitaleo_client.client.core.prepare_deposit", broken_prepare)
+
+    code, out, err = run(env, "push", str(export), "--json")
+
+    assert code == ExitCode.ERROR
+    document = json.loads(out)
+    assert document["ok"] is False
+    assert document["error"]["type"] == "DigitaleoError"
+    assert document["error"]["details"] == {"cause": "RuntimeError"}
+    assert document["error"]["message"] == (
+        "unexpected RuntimeError: part export.zip is 20007424 bytes, over 20000000; "
+        "this is a defect of digitaleo, so rerun with -v to log the traceback and "
+        "report it"
+    )
+    assert "Traceback" not in err

@@ -1,6 +1,8 @@
 """The check and convert commands, run through typer."""
 
+import base64
 import json
+import random
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -139,3 +141,46 @@ def test_check_missing_account_file_exits_2(tmp_path):
     )
     assert result.exit_code == 2
     assert f"account file {tmp_path / 'none.toml'} not found" in result.stderr
+
+
+def test_convert_random_text_parts_fit(tmp_path):
+    # 100,000 lines of about 420 bytes: 42 MB, mostly base64, which deflates
+    # to about three quarters of its size, 32 MB, so two zip parts.
+    rng = random.Random(11)
+    source = tmp_path / "random.csv"
+    with source.open("w", encoding="ascii") as export:
+        export.write("email,first_name,Champ 1\n")
+        for i in range(100_000):
+            value = base64.b64encode(rng.randbytes(300)).decode()
+            export.write(f"m{i}@example.com,M,{value}\n")
+    out = tmp_path / "out"
+
+    result = run("convert", source, "--out", out, "--json")
+
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["rows_written"] == 100_000
+    parts = [Path(path) for path in document["parts"]]
+    assert [path.name for path in parts] == [
+        "random.zip",
+        "random.part2.zip",
+    ]
+    sizes = {path.name: path.stat().st_size for path in parts}
+    assert all(size <= 20_000_000 for size in sizes.values()), sizes
+    assert sorted(path.name for path in out.iterdir()) == sorted(
+        [*sizes, "random.report.json"]
+    )
+
+
+def test_convert_failure_leaves_no_parts(tmp_path):
+    source = tmp_path / "late-error.csv"
+    rows = b"".join(b"m%d@example.com;M\n" % i for i in range(5000))
+    # Python's csv module reads no field longer than 131,072 characters.
+    source.write_bytes(b"Email;Nom\n" + rows + b"x@example.com;" + b"A" * 140_000)
+    out = tmp_path / "out"
+
+    result = run("convert", source, "--out", out)
+
+    assert result.exit_code == 6
+    assert "row 5002: field larger than field limit (131072)" in result.stderr
+    assert list(out.iterdir()) == []

@@ -1,7 +1,10 @@
 """Deposit part writer: exact bytes, quoting, part splitting and zips."""
 
+import base64
 import csv
 import io
+import random
+import string
 import zipfile
 
 import pytest
@@ -168,3 +171,97 @@ def test_write_rows_matches_write_row(tmp_path):
     assert written == expected
     assert expected[-1].endswith(b'"with\rcarriage return"\n')
     assert many.rows_written == 11
+
+
+def random_text_rows(count, seed=7):
+    """Rows whose second value is base64 of random bytes, which barely compresses."""
+    rng = random.Random(seed)
+    return [
+        [f"m{i}@example.com", base64.b64encode(rng.randbytes(300)).decode()]
+        for i in range(count)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("zip_mode", "max_part_bytes"),
+    [
+        (ZipMode.AUTO, 200_000),
+        (ZipMode.AUTO, 1_000_000),
+        (ZipMode.ALWAYS, 1_000_000),
+    ],
+    ids=["auto-200k", "auto-1m", "always-1m"],
+)
+def test_zip_parts_of_random_text_fit(tmp_path, zip_mode, max_part_bytes):
+    # Each line is 16 to 21 bytes of e-mail, a separator, 400 of base64, LF.
+    rows = random_text_rows(max_part_bytes * 3 // 420)
+    writer = PartWriter(
+        tmp_path,
+        "clients",
+        ["Email", "Champ 1"],
+        max_part_bytes=max_part_bytes,
+        zip_mode=zip_mode,
+    )
+    for start in range(0, len(rows), 1000):
+        writer.write_rows(rows[start : start + 1000])
+    parts = writer.close()
+
+    sizes = {path.name: path.stat().st_size for path in parts}
+    assert all(size <= max_part_bytes for size in sizes.values()), sizes
+    lines = []
+    for path in parts:
+        with zipfile.ZipFile(path) as archive:
+            (entry,) = archive.namelist()
+            text = archive.read(entry).decode("iso-8859-1")
+        assert text.startswith("Email;Champ 1\n")
+        lines += text.splitlines()[1:]
+    assert lines == [f"{email};{value}" for email, value in rows]
+
+
+def test_zip_over_limit_is_written_as_csv(tmp_path):
+    # The CSV is "Email\n" (6 bytes) and one 281-byte line: 287 bytes. Zipped,
+    # the local header, central directory and end record (30, 46 and 22 bytes
+    # plus twice the 11-byte entry name) add 120 bytes, and 280 characters
+    # drawn from 88 do not deflate to under 180.
+    alphabet = string.ascii_letters + string.digits + "!#$%&()*+-./:<=>?@[]^_{|}~"
+    value = "".join(random.Random(5).choices(alphabet, k=280))
+    (part,) = write_parts(
+        tmp_path,
+        [[value]],
+        header=["Email"],
+        max_part_bytes=300,
+        zip_mode=ZipMode.ALWAYS,
+    )
+    assert part.name == "clients.csv"
+    assert part.read_bytes() == b"Email\n" + value.encode() + b"\n"
+    assert not (tmp_path / "clients.zip").exists()
+
+
+def test_auto_keeps_first_csv_when_zip_does_not_fit(tmp_path):
+    # "Email\n" (6 bytes) and two 101-byte lines fill 208 of 300 bytes; the
+    # third line starts zip parts. Zipped, the first part's rows and the 120
+    # bytes of zip structure would pass 300, so it stays a CSV. Each later
+    # zip part takes one line, since the zip structure leaves no room for two.
+    alphabet = string.ascii_letters + string.digits + "!#$%&()*+-./:<=>?@[]^_{|}~"
+    rng = random.Random(9)
+    values = ["".join(rng.choices(alphabet, k=100)) for _ in range(5)]
+
+    parts = write_parts(
+        tmp_path,
+        [[value] for value in values],
+        header=["Email"],
+        max_part_bytes=300,
+        zip_mode=ZipMode.AUTO,
+    )
+
+    assert [path.name for path in parts] == [
+        "clients.csv",
+        "clients.part2.zip",
+        "clients.part3.zip",
+        "clients.part4.zip",
+    ]
+    assert parts[0].read_bytes() == f"Email\n{values[0]}\n{values[1]}\n".encode()
+    for path, value in zip(parts[1:], values[2:], strict=True):
+        assert path.stat().st_size <= 300
+        with zipfile.ZipFile(path) as archive:
+            (entry,) = archive.namelist()
+            assert archive.read(entry) == f"Email\n{value}\n".encode()
