@@ -364,6 +364,13 @@ def finish(
             "it would import nothing (in sync mode, it would empty the list)",
             markup=False,
         )
+    elif report.rows_written == 0:
+        stderr_console.print(
+            f"warning: all {report.rows_read} rows of {report.source} would be "
+            "rejected; pushing it would import nothing (in sync mode, it would "
+            "empty the list)",
+            markup=False,
+        )
     if _over_limit(report, max_invalid):
         raise typer.Exit(ExitCode.INVALID_INPUT)
 

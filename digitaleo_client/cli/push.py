@@ -201,8 +201,9 @@ def push(
         bool,
         typer.Option(
             "--allow-empty",
-            help="Deposit a file with a header and no contact rows; in sync mode "
-            "this empties the list. Without it such a file is refused.",
+            help="Deposit a file with a header and no contact rows, or whose rows "
+            "would all be rejected; in sync mode this empties the list. Without it "
+            "such a file is refused.",
         ),
     ] = False,
     journal_path: JournalPathOption = None,

@@ -47,12 +47,13 @@ def prepare_deposit(
     With `convert` false the file must already be in the deposit format
     (ISO-8859-1, not UTF-8) and at most 20,000,000 bytes. `options` None means the converter's defaults;
     `max_invalid_share` None accepts any share of rejected rows. A file
-    with a header and no contact row is refused unless `allow_empty`, since
-    in sync mode it empties the list.
+    with a header and no contact row, or whose rows would all be rejected,
+    is refused unless `allow_empty`, since in sync mode it empties the list.
 
     Raises InputFileError for an unreadable or oversized file, and
-    ValidationError for a file without contact rows or when more rows than
-    `max_invalid_share` would be rejected.
+    ValidationError for a file without contact rows, one whose rows would
+    all be rejected, or when more rows than `max_invalid_share` would be
+    rejected.
     """
     if not source.is_file():
         raise InputFileError(
@@ -68,18 +69,14 @@ def prepare_deposit(
     report = build_deposit(source, work_dir, account, options)
     if report.rows_read == 0 and not allow_empty:
         raise _empty_file_error(source)
+    if report.rows_written == 0 and not allow_empty:
+        raise _all_rejected_error(source, report)
     if max_invalid_share is not None and report.invalid_share > max_invalid_share:
         raise ValidationError(
             f"{source}: {report.rows_rejected} of {report.rows_read} rows "
             f"({report.invalid_share:.1%}) would be rejected, more than the allowed "
             f"{max_invalid_share:.1%}; run `digitaleo check {source}` to see why, "
             "fix the export, or raise --max-invalid",
-            path=str(source),
-        )
-    if not report.parts:
-        raise ValidationError(
-            f"{source}: no valid contact to deposit ({report.rows_read} rows read); "
-            f"run `digitaleo check {source}` to see why each row is rejected",
             path=str(source),
         )
     return PreparedDeposit(list(report.parts), _summary(report), report.invalid_share)
@@ -90,6 +87,16 @@ def _empty_file_error(source: Path) -> ValidationError:
         f"{source} has no contact rows, only a header; depositing it would import "
         "nothing, and in sync mode would empty the list; check the export, or pass "
         "--allow-empty to deposit it anyway",
+        path=str(source),
+    )
+
+
+def _all_rejected_error(source: Path, report: ConversionReport) -> ValidationError:
+    return ValidationError(
+        f"{source}: all {report.rows_read} rows would be rejected and 0 written, so "
+        "the deposit would get only a header, which imports nothing and in sync "
+        f"mode empties the list; run `digitaleo check {source}` to see why, fix the "
+        "export, or pass --allow-empty to deposit it anyway",
         path=str(source),
     )
 

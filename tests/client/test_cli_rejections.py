@@ -260,3 +260,53 @@ def test_push_json_reports_unexpected_error(
         "report it"
     )
     assert "Traceback" not in err
+
+
+# Both rows have a different number of fields than the header, so both are
+# rejected: 2 rows read, 0 written.
+RAGGED = (
+    "email,first_name,mobile\nr1@example.com,R1\nr2@example.com,R2,0611111111,x,y\n"
+)
+
+
+def test_push_rejects_all_rejected_file(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    good = write(tmp_path, "Test B.csv", EXPORT)
+    code, _, err = run(env, "push", str(good), "--mode", "sync")
+    assert code == ExitCode.OK, err
+    ragged = write(tmp_path, "ragged.csv", RAGGED)
+
+    code, _, err = run(
+        env,
+        "push",
+        str(ragged),
+        "--list",
+        "Test B",
+        "--mode",
+        "sync",
+        "--max-invalid",
+        "100",
+    )
+
+    assert code == ExitCode.INVALID_INPUT
+    assert (
+        f"{ragged}: all 2 rows would be rejected and 0 written, so the deposit "
+        "would get only a header, which imports nothing and in sync mode empties "
+        f"the list; run `digitaleo check {ragged}` to see why, fix the export, or "
+        "pass --allow-empty to deposit it anyway"
+    ) in " ".join(err.split())
+    assert [
+        (item["name"], item["size"]) for item in digitaleo_fake_server.store.lists()
+    ] == [("Test B", 1)]
+
+
+@pytest.mark.parametrize("command", ["check", "convert"], ids=["check", "convert"])
+def test_all_rejected_warns(command: str, tmp_path: Path) -> None:
+    ragged = write(tmp_path, "ragged.csv", RAGGED)
+    extra = ["--out", str(tmp_path / "out")] if command == "convert" else []
+
+    code, _, err = run({}, command, str(ragged), "--max-invalid", "100", *extra)
+
+    assert code == ExitCode.OK
+    assert f"warning: all 2 rows of {ragged} would be rejected" in " ".join(err.split())
