@@ -16,7 +16,8 @@
     │   └── InputFileError            an input file cannot be read as CSV
     ├── OutcomeError                  the deposit did not process the file as hoped
     │   ├── FileRejected              the file landed in ko/
-    │   └── WaitTimeout               no final stage before the timeout
+    │   ├── WaitTimeout               no final stage before the timeout
+    │   └── IncompletePush            a push stopped before uploading every part
     ├── DuplicatePush                 the same content was already pushed
     └── ReportError                   a report zip cannot be used
         ├── CorruptReport             truncated or undecodable zip
@@ -46,6 +47,8 @@ class ExitCode:
     REPORT_REJECTED = 8
     # Days of reports left the deposit's 7-day retention before any pull.
     REPORTS_LOST = 9
+    # A multi-part push stopped before uploading all its parts.
+    INCOMPLETE = 10
 
 
 class DigitaleoError(Exception):
@@ -163,6 +166,17 @@ class WaitTimeout(OutcomeError):
     """The file reached no final stage (ok/ or ko/) before the timeout."""
 
     exit_code = ExitCode.TIMEOUT
+
+
+class IncompletePush(OutcomeError):
+    """A push stopped before uploading all its parts; the deposit holds only some."""
+
+    exit_code = ExitCode.INCOMPLETE
+
+    def __init__(self, message: str, *, push_id: int, missing_parts: list[int]) -> None:
+        super().__init__(message, push_id=push_id, missing_parts=missing_parts)
+        self.push_id = push_id
+        self.missing_parts = missing_parts
 
 
 class DuplicatePush(DigitaleoError):

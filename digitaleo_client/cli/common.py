@@ -57,6 +57,7 @@ EXIT_CODES_HELP = (
     "the outcome; 5 connection, login or host key failure; 6 invalid input "
     "file; 7 the same content was already pushed; 8 a report zip was rejected "
     "(reports pull); 9 reports left the deposit before any pull (reports pull); "
+    "10 a push stopped before uploading all its parts (wait); "
     "130 interrupted (Ctrl-C)."
 )
 

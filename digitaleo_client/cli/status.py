@@ -22,7 +22,7 @@ from digitaleo_client.cli.common import (
 from digitaleo_client.client import DigitaleoClient
 from digitaleo_client.client.outcome import timestamp_text
 from digitaleo_client.client.resume import refresh_push, resume_push
-from digitaleo_client.client.settle import is_abandoned
+from digitaleo_client.client.settle import is_abandoned, missing_parts, parts_text
 from digitaleo_client.client.waiting import StageCallback
 from digitaleo_client.errors import ConfigurationError, ExitCode
 from digitaleo_client.journal import Journal, PushRecord, default_journal_path
@@ -69,7 +69,7 @@ def status(
         if refresh:
             records = _refreshed(common, journal, records)
     if common.json:
-        print_json({"pushes": [record.as_dict() for record in records]})
+        print_json({"pushes": [_document(record) for record in records]})
     else:
         stdout_console.print(_table(records))
 
@@ -143,6 +143,11 @@ def wait_for_recorded_push(
         raise typer.Exit(ExitCode.REJECTED)
 
 
+def _document(record: PushRecord) -> dict[str, object]:
+    """Return `record` as JSON-ready values, with the parts never recorded."""
+    return {**record.as_dict(), "missing_parts": missing_parts(record)}
+
+
 def _table(records: list[PushRecord]) -> Table | str:
     if not records:
         return "no pushes in the journal"
@@ -155,6 +160,19 @@ def _table(records: list[PushRecord]) -> Table | str:
             Path(record.source).name,
             f"{folder}/{record.remote_name}",
             record.stage,
-            record.outcome or ("error: " + record.error if record.error else "open"),
+            _outcome_text(record),
         )
     return table
+
+
+def _outcome_text(record: PushRecord) -> str:
+    missing = missing_parts(record)
+    if record.outcome is not None:
+        return record.outcome
+    if record.error is not None and missing:
+        verb = "was" if len(missing) == 1 else "were"
+        return (
+            f"incomplete: {parts_text(missing, record.parts)} {verb} never "
+            f"uploaded ({record.error})"
+        )
+    return "error: " + record.error if record.error else "open"

@@ -19,7 +19,7 @@ from digitaleo_client.client.plan import PartPlan, plan_parts
 from digitaleo_client.client.prepare import prepare_deposit
 from digitaleo_client.client.recording import PushRecorder
 from digitaleo_client.client.retrying import RetryPolicies, needs_reconnect
-from digitaleo_client.client.settle import start_recorded_push
+from digitaleo_client.client.settle import resume_hint, start_recorded_push
 from digitaleo_client.client.waiting import (
     Clock,
     PollPolicy,
@@ -272,15 +272,12 @@ class DigitaleoClient:
                 )
             except BaseException as error:
                 open_id = recorder.failed(error, maybe_published=self._renaming)
-                if open_id is not None and isinstance(error, DigitaleoError):
-                    _mention_open_push(error, open_id)
-                elif open_id is not None:
-                    logger.warning(
-                        "the file was uploaded as push %d; resume with "
-                        "`digitaleo wait %d`",
-                        open_id,
-                        open_id,
-                    )
+                if open_id is not None:
+                    hint = resume_hint(self.journal, open_id)
+                    if isinstance(error, DigitaleoError):
+                        _mention_open_push(error, open_id, hint)
+                    else:
+                        logger.warning("%s", hint)
                 raise
             recorder.finished(result)
         return result
@@ -482,13 +479,10 @@ class DigitaleoClient:
         )
 
 
-def _mention_open_push(error: DigitaleoError, push_id: int) -> None:
-    """Tell how to resume a push whose file reached the deposit before `error`."""
+def _mention_open_push(error: DigitaleoError, push_id: int, hint: str) -> None:
+    """Add to `error` how to finish a push that published a part before it."""
     error.details["push_id"] = push_id
-    error.message = (
-        f"{error.message}; the file was uploaded as push {push_id}; resume with "
-        f"`digitaleo wait {push_id}`"
-    )
+    error.message = f"{error.message}; {hint}"
 
 
 def _timestamp_of(processed: str) -> int:

@@ -183,10 +183,19 @@ class PushRecorder:
             return None
         still_open = bool(self._uploads) or maybe_published
         outcome = None if still_open else PUSH_FAILED
-        text = str(error) or type(error).__name__
-        self.journal.update_push(self.push_id, outcome=outcome, error=text)
+        self.journal.update_push(self.push_id, outcome=outcome, error=error_text(error))
         logger.debug("journal: push %d ended with an error", self.push_id)
         return self.push_id if still_open else None
+
+
+def error_text(error: BaseException) -> str:
+    """Return what the journal records of the error that ended a push.
+
+    Ctrl-C raises a KeyboardInterrupt without a message.
+    """
+    if type(error) is KeyboardInterrupt and not str(error):
+        return "interrupted (Ctrl-C)"
+    return str(error) or type(error).__name__
 
 
 def resume_recorder(journal: Journal, record: PushRecord) -> PushRecorder:

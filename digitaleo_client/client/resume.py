@@ -9,6 +9,7 @@ every part is final.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from digitaleo_client.client.core import DEFAULT_WAIT_TIMEOUT, DigitaleoClient
 from digitaleo_client.client.outcome import Outcome
@@ -17,9 +18,16 @@ from digitaleo_client.client.recording import (
     open_uploads,
     resume_recorder,
 )
-from digitaleo_client.client.settle import close_if_final, settle_push
+from digitaleo_client.client.settle import (
+    close_if_final,
+    has_stopped,
+    incomplete_text,
+    missing_parts,
+    parts_text,
+    settle_push,
+)
 from digitaleo_client.client.waiting import StageCallback
-from digitaleo_client.errors import ConfigurationError
+from digitaleo_client.errors import ConfigurationError, IncompletePush
 from digitaleo_client.journal import Journal, PushRecord
 
 logger = logging.getLogger(__name__)
@@ -63,6 +71,8 @@ def resume_push(
     The push is settled first, as `refresh_push` does. Raises
     ConfigurationError when the push went to another deposit or has no
     published part to wait for, and WaitTimeout as `DigitaleoClient.wait`.
+    Raises IncompletePush, once the published parts are final and none is
+    in ko/, when some parts were never uploaded.
     """
     check_same_deposit(client, record)
     record = settle_push(client, journal, record)
@@ -80,5 +90,24 @@ def resume_push(
         )
         recorder.outcome_seen(outcome)
         outcomes.append(outcome)
-    close_if_final(journal, record.id)
+    record = close_if_final(journal, record.id)
+    if record.outcome is None and missing_parts(record):
+        raise _incomplete(record)
     return outcomes
+
+
+def _incomplete(record: PushRecord) -> IncompletePush:
+    """Return the error for `record`, whose published parts are final but too few."""
+    missing = missing_parts(record)
+    head = f"push {record.id} of {Path(record.source).name} is incomplete: "
+    if has_stopped(record):
+        text = incomplete_text(record)
+    else:
+        # The pushing process may be between two parts; only it can send the rest.
+        verb = "is" if len(missing) == 1 else "are"
+        text = (
+            f"{parts_text(missing, record.parts)} {verb} not uploaded yet and "
+            f"process {record.pid} on {record.host} may still be pushing; run "
+            f"`digitaleo wait {record.id}` again once it ends"
+        )
+    return IncompletePush(head + text, push_id=record.id, missing_parts=missing)

@@ -228,3 +228,72 @@ def _current(journal: Journal, push_id: int) -> PushRecord:
     if record is None:
         raise KeyError(push_id)
     return record
+
+
+# -- pushes stopped before their last part -------------------------------------------
+
+
+def missing_parts(record: PushRecord) -> list[int]:
+    """Return the numbers of the parts of `record` that the journal has no entry for.
+
+    Each part is recorded just before its rename, so a part missing here was
+    never published. One recorded but not confirmed may have been.
+    """
+    recorded = {int(item.get("part", 1)) for item in record.uploads}
+    return [part for part in range(1, record.parts + 1) if part not in recorded]
+
+
+def has_stopped(record: PushRecord) -> bool:
+    """Tell whether the process of `record` is done with it: it recorded an error or ended."""
+    return record.error is not None or is_abandoned(record)
+
+
+def incomplete_text(record: PushRecord) -> str:
+    """Describe a push whose missing parts (see `missing_parts`) will never come.
+
+    Names the parts never uploaded, what the deposit holds instead, and how
+    to finish: push the file again with --force.
+    """
+    missing = missing_parts(record)
+    published = [item for item in range(1, record.parts + 1) if item not in missing]
+    verb = "was" if len(missing) == 1 else "were"
+    if record.list_name is not None:
+        holding = f"the list {record.list_name} contains only the contacts of "
+    else:
+        folder = f"contacts/{record.action}{record.media or ''}"
+        holding = f"{folder} received only the contacts of "
+    return (
+        f"{parts_text(missing, record.parts)} {verb} never uploaded, so {holding}"
+        f"{parts_text(published, record.parts)}; push {record.source} again with "
+        "--force to send the whole file (in sync or create mode its first part "
+        "applies that mode again and the other parts are added to its list)"
+    )
+
+
+def resume_hint(journal: Journal | None, push_id: int) -> str:
+    """Tell how to finish push `push_id`, which stopped after publishing a part.
+
+    `wait` follows the parts already published; a push with parts never
+    uploaded must be pushed again instead.
+    """
+    record = journal.push(push_id) if journal is not None else None
+    if record is None or not missing_parts(record):
+        return (
+            f"the file was uploaded as push {push_id}; resume with "
+            f"`digitaleo wait {push_id}`"
+        )
+    published = sorted({int(item.get("part", 1)) for item in record.uploads})
+    return (
+        f"push {push_id} stopped with {parts_text(published, record.parts)} "
+        f"uploaded: {incomplete_text(record)}"
+    )
+
+
+def parts_text(parts: list[int], total: int) -> str:
+    """Return part numbers for people: "part 2 of 3", "parts 2 and 3 of 3"."""
+    if not parts:
+        return f"no part of {total}"
+    if len(parts) == 1:
+        return f"part {parts[0]} of {total}"
+    numbers = ", ".join(str(part) for part in parts[:-1])
+    return f"parts {numbers} and {parts[-1]} of {total}"

@@ -1,0 +1,169 @@
+"""Pushes stopped by Ctrl-C or SIGTERM: what `wait`, `status` and the hints say.
+
+A multi-part push stopped after its first part was published leaves the
+list with that part's contacts only. Waiting for it must not call it done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from digitaleo_client.cli import app
+from digitaleo_client.client import StageChange
+from digitaleo_client.client.resume import resume_push
+from digitaleo_client.contacts.convert import ConvertOptions
+from digitaleo_client.deposit import ImportMode, Stage
+from digitaleo_client.errors import ExitCode, IncompletePush
+from digitaleo_client.journal import Journal
+from fake_server.server import FakeServer
+from tests.resilience.support import (
+    cli_env,
+    deposit_csv,
+    journaled_client,
+    list_sizes,
+    write_export,
+)
+
+# Four contacts of 37 bytes each under a 17-byte header: a part of at most
+# 100 bytes holds two of them (17 + 2 * 37 = 91), so the file has two parts.
+CONTENT = deposit_csv(1, 4)
+TWO_PARTS = ConvertOptions(max_part_bytes=100, zip="never")
+
+
+def interrupt_after_part_one(change: StageChange) -> None:
+    """Stand for Ctrl-C pressed once part 1 reached ok/."""
+    if change.upload.part == 1 and change.stage is Stage.OK:
+        raise KeyboardInterrupt
+
+
+def last_column(table: str) -> str:
+    """Return the last column of a one-row rich table, its wrapped lines joined."""
+    rows = [line.split("│") for line in table.splitlines() if "│" in line]
+    return " ".join(cells[-2].strip() for cells in rows if cells[-2].strip())
+
+
+def push_interrupted(server: FakeServer, journal: Journal, source: Path) -> int:
+    """Push `source` in two parts in sync mode, stopped after part 1; return its id."""
+    with journaled_client(server, journal) as client, pytest.raises(KeyboardInterrupt):
+        client.push(
+            source,
+            mode=ImportMode.SYNC,
+            options=TWO_PARTS,
+            timeout=30,
+            on_stage=interrupt_after_part_one,
+        )
+    return journal.pushes(1)[0].id
+
+
+def test_interrupted_push_recorded(
+    digitaleo_fake_server: FakeServer,
+    journal: Journal,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    caplog.set_level(logging.WARNING, logger="digitaleo_client")
+
+    push_id = push_interrupted(digitaleo_fake_server, journal, source)
+
+    record = journal.push(push_id)
+    assert record is not None
+    assert record.parts == 2
+    assert [item["part"] for item in record.uploads] == [1]
+    assert record.outcome is None
+    assert record.error == "interrupted (Ctrl-C)"
+    assert list_sizes(digitaleo_fake_server) == [("clients", 2)]
+    hint = caplog.records[-1].getMessage()
+    assert hint.startswith(f"push {push_id} stopped with part 1 of 2 uploaded")
+    assert "part 2 of 2 was never uploaded" in hint
+    assert f"push {source} again with --force" in hint
+    assert "`digitaleo wait" not in hint
+
+
+def test_resume_reports_missing_part(
+    digitaleo_fake_server: FakeServer, journal: Journal, tmp_path: Path
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    push_id = push_interrupted(digitaleo_fake_server, journal, source)
+    record = journal.push(push_id)
+    assert record is not None
+
+    with (
+        journaled_client(digitaleo_fake_server, journal) as client,
+        pytest.raises(IncompletePush) as caught,
+    ):
+        resume_push(client, journal, record, timeout=30)
+
+    message = str(caught.value)
+    assert message.startswith(f"push {push_id} of clients.csv is incomplete: ")
+    assert "part 2 of 2 was never uploaded" in message
+    assert "the list clients contains only the contacts of part 1" in message
+    assert f"push {source} again with --force" in message
+    assert caught.value.exit_code == ExitCode.INCOMPLETE == 10
+    assert caught.value.details["missing_parts"] == [2]
+    after = journal.push(push_id)
+    assert after is not None
+    assert after.outcome is None
+
+
+@pytest.mark.parametrize("as_json", [False, True], ids=["text", "json"])
+def test_cli_wait_incomplete_push(
+    digitaleo_fake_server: FakeServer,
+    journal: Journal,
+    tmp_path: Path,
+    as_json: bool,
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    push_id = push_interrupted(digitaleo_fake_server, journal, source)
+    env = cli_env(digitaleo_fake_server, tmp_path, journal.path)
+
+    arguments = ["wait", str(push_id)] + (["--json"] if as_json else [])
+    waited = CliRunner().invoke(app, arguments, env=env)
+
+    assert waited.exit_code == ExitCode.INCOMPLETE, waited.output
+    assert "part 2 of 2 was never uploaded" in waited.stderr
+    assert ": ok" not in waited.stdout
+    if as_json:
+        document = json.loads(waited.stdout)
+        assert document["ok"] is False
+        assert document["error"]["type"] == "IncompletePush"
+        assert document["error"]["exit_code"] == 10
+        assert document["error"]["details"]["push_id"] == push_id
+
+
+def test_force_push_finishes_interrupted(
+    digitaleo_fake_server: FakeServer, journal: Journal, tmp_path: Path
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    push_interrupted(digitaleo_fake_server, journal, source)
+
+    with journaled_client(digitaleo_fake_server, journal) as client:
+        result = client.push(
+            source, mode=ImportMode.SYNC, options=TWO_PARTS, timeout=30, force=True
+        )
+
+    assert result.ok
+    assert list_sizes(digitaleo_fake_server) == [("clients", 4)]
+
+
+def test_status_shows_incomplete_push(
+    digitaleo_fake_server: FakeServer, journal: Journal, tmp_path: Path
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    push_id = push_interrupted(digitaleo_fake_server, journal, source)
+    env = cli_env(digitaleo_fake_server, tmp_path, journal.path)
+
+    table = CliRunner().invoke(app, ["status", "--no-refresh"], env=env)
+    document = CliRunner().invoke(app, ["status", "--no-refresh", "--json"], env=env)
+
+    assert table.exit_code == ExitCode.OK
+    assert last_column(table.stdout) == (
+        "incomplete: part 2 of 2 was never uploaded (interrupted (Ctrl-C))"
+    )
+    pushes = json.loads(document.stdout)["pushes"]
+    assert [(item["id"], item["missing_parts"]) for item in pushes] == [(push_id, [2])]
