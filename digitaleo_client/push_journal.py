@@ -202,10 +202,12 @@ class PushJournal:
         stage: str | None = None,
         outcome: str | None = None,
         error: str | None = None,
+        clear_error: bool = False,
     ) -> None:
         """Change the fields given (not None) of push `push_id` and its update time.
 
-        A final `outcome` also sets the finish time.
+        A final `outcome` also sets the finish time. `clear_error` sets the
+        error to NULL, for a push that reached ok/ after an earlier error.
         """
         changes: dict[str, object] = {"updated_at": self.now()}
         for name, value in (
@@ -216,6 +218,8 @@ class PushJournal:
         ):
             if value is not None:
                 changes[name] = value
+        if clear_error:
+            changes["error"] = None
         if outcome is not None:
             changes["finished_at"] = changes["updated_at"]
         assignments = ", ".join(f"{name} = ?" for name in changes)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -22,9 +23,15 @@ from digitaleo_client.cli.common import (
 from digitaleo_client.client import DigitaleoClient
 from digitaleo_client.client.outcome import timestamp_text
 from digitaleo_client.client.resume import refresh_push, resume_push
+from digitaleo_client.client.retrying import RetryPolicies
 from digitaleo_client.client.settle import is_abandoned, missing_parts, parts_text
 from digitaleo_client.client.waiting import StageCallback
-from digitaleo_client.errors import ConfigurationError, ExitCode
+from digitaleo_client.errors import (
+    ConfigurationError,
+    DepositConnectionError,
+    ExitCode,
+    TransferError,
+)
 from digitaleo_client.journal import Journal, PushRecord, default_journal_path
 from digitaleo_client.push_journal import PUSH_OK, PUSH_REJECTED
 
@@ -39,6 +46,11 @@ JournalPathOption = Annotated[
         "journal.sqlite3 in the user's state folder).",
     ),
 ]
+
+
+# A refresh is optional, so a deposit that is down should not hold up the
+# journal's records for the connect policy's backoff.
+_CONNECT_ONCE = RetryPolicies(connect=replace(RetryPolicies().connect, max_attempts=1))
 
 
 def open_journal(path: Path | None) -> Journal:
@@ -59,7 +71,9 @@ def status(
         typer.Option(
             "--refresh/--no-refresh",
             help="Look up on the deposit where the pushes not yet in ok/ or ko/ "
-            "stand now (only pushes to the deposit of --url).",
+            "stand now (only pushes to the deposit of --url). The deposit gets one "
+            "connection attempt; if it fails, the journal's records are shown as "
+            "last recorded, with a warning.",
         ),
     ] = True,
 ) -> None:
@@ -95,14 +109,22 @@ def _refreshed(
         logger.warning("open pushes not refreshed: %s", error)
         return records
     updated: dict[int, PushRecord] = {}
-    with DigitaleoClient(settings) as client:
-        for record in waiting:
-            if record.deposit != client.display_url:
-                logger.info(
-                    "push %d went to %s, not refreshed", record.id, record.deposit
-                )
-                continue
-            updated[record.id] = refresh_push(client, journal, record)
+    try:
+        with DigitaleoClient(settings, retry_policies=_CONNECT_ONCE) as client:
+            for record in waiting:
+                if record.deposit != client.display_url:
+                    logger.info(
+                        "push %d went to %s, not refreshed", record.id, record.deposit
+                    )
+                    continue
+                updated[record.id] = refresh_push(client, journal, record)
+    except (DepositConnectionError, TransferError) as error:
+        # The journal is local, so its records are still worth showing.
+        logger.warning(
+            "the stages of open pushes could not be refreshed, so they are shown "
+            "as last recorded: %s",
+            error,
+        )
     return [updated.get(record.id, record) for record in records]
 
 

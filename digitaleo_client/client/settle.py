@@ -206,7 +206,8 @@ def _fail_abandoned(journal: Journal, record: PushRecord) -> None:
 def close_if_final(journal: Journal, push_id: int) -> PushRecord:
     """Set the outcome of push `push_id` once its parts are final; return the record.
 
-    A part in ko/ makes the push "ko". Every part in ok/ makes it "ok".
+    A part in ko/ makes the push "ko". Every part in ok/ makes it "ok" and
+    clears the error recorded when the push stopped before ok/.
     Parts not yet confirmed as published count as not final.
     """
     record = _current(journal, push_id)
@@ -217,8 +218,13 @@ def close_if_final(journal: Journal, push_id: int) -> PushRecord:
     elif len(stages) == record.parts and all(stage is Stage.OK for stage in stages):
         outcome = PUSH_OK
     if outcome is not None and record.outcome != outcome:
-        journal.update_push(push_id, outcome=outcome)
+        # An error that stopped the push before ok/ (a lost connection,
+        # Ctrl-C) no longer describes it once every part is in ok/.
+        cleared = outcome == PUSH_OK and record.error is not None
+        journal.update_push(push_id, outcome=outcome, clear_error=cleared)
         logger.info("push %d ended in %s/", push_id, outcome)
+        if cleared:
+            logger.info("push %d: cleared its earlier error: %s", push_id, record.error)
         record = journal.push(push_id) or record
     return record
 

@@ -277,3 +277,43 @@ def test_two_processes_share_journal(tmp_path: Path) -> None:
             "SELECT COUNT(*) FROM pushes WHERE outcome = 'ok' AND mode = 'sync'"
         ).fetchone()
         assert finished == (300,)
+
+
+def test_resumed_ok_clears_error(journal: Journal, tmp_path: Path) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", deposit_csv(1, 3))
+
+    def lose_connection(change: StageChange) -> None:
+        raise Crash("cannot connect to 127.0.0.1:1: Connection refused")
+
+    with FakeServer(tmp_path / "deposit", faults=["processing-delay=0.5"]) as server:
+        with journaled_client(server, journal) as client, pytest.raises(Crash):
+            client.push(source, convert=False, timeout=30, on_stage=lose_connection)
+        crashed = journal.push(1)
+        env = cli_env(server, tmp_path, journal.path)
+        waited = CliRunner().invoke(app, ["wait", "1", "--json"], env=env)
+        status = CliRunner().invoke(app, ["status", "--json"], env=env)
+
+    assert crashed is not None
+    assert crashed.error == "cannot connect to 127.0.0.1:1: Connection refused"
+    assert waited.exit_code == ExitCode.OK, waited.output
+    push = json.loads(waited.stdout)["push"]
+    assert (push["outcome"], push["error"]) == ("ok", None)
+    pushes = json.loads(status.stdout)["pushes"]
+    assert [(item["outcome"], item["error"]) for item in pushes] == [("ok", None)]
+
+
+def test_status_with_deposit_down(journal: Journal, tmp_path: Path) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", deposit_csv(1, 3))
+    with FakeServer(tmp_path / "deposit", faults=["processing-delay=30"]) as server:
+        with journaled_client(server, journal) as client:
+            client.push(source, convert=False, wait=False)
+        env = cli_env(server, tmp_path, journal.path)
+
+    status = CliRunner().invoke(app, ["status", "--json"], env=env)
+
+    assert status.exit_code == ExitCode.OK, status.output
+    pushes = json.loads(status.stdout)["pushes"]
+    assert [(item["id"], item["outcome"]) for item in pushes] == [(1, None)]
+    assert pushes[0]["stage"] in ("in", "on")
+    assert "the stages of open pushes could not be refreshed" in status.stderr
+    assert "Connection refused" in status.stderr
