@@ -232,5 +232,5 @@ def test_wait_after_no_wait(env: dict[str, str], tmp_path: Path) -> None:
 def test_wait_for_unknown_name(env: dict[str, str]) -> None:
     code, _, err = run(env, "wait", "absent")
 
-    assert code == ExitCode.ERROR
-    assert "no file named absent.csv" in err
+    assert code == ExitCode.USAGE
+    assert "no file named absent.csv or absent.zip" in err
