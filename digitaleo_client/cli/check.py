@@ -201,7 +201,8 @@ class ReadingOptions:
         """Build ConvertOptions; `extra` sets the writing ones (zip, base_name).
 
         The mapping file's entries come first, so --map overrides them.
-        Raises ConfigurationError for an invalid mapping or mapping file.
+        Raises ConfigurationError for an invalid mapping, mapping file,
+        --delimiter or --unencodable value.
         """
         items: dict[str, str] = {}
         if self.map_file is not None:
@@ -210,7 +211,7 @@ class ReadingOptions:
         delimiter = self.delimiter
         if delimiter is not None and delimiter.lower() == "tab":
             delimiter = "\t"
-        return ConvertOptions(
+        options = ConvertOptions(
             encoding=self.encoding,
             delimiter=delimiter,
             mapping=items,
@@ -220,6 +221,9 @@ class ReadingOptions:
             blank_invalid=self.blank_invalid,
             **extra,
         )
+        options.check_reading()
+        options.policy()
+        return options
 
 
 _READING_PARAMETERS: dict[str, Any] = {

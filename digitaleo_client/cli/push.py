@@ -234,6 +234,7 @@ def push(
         account, _origin = load_account(account_path)
         require_input_file(file)
         check_push_arguments(account, action, media, mode, list_name)
+        options = reading.convert_options()
         timeout = common.profile_setting("timeout", timeout, float)
         settings = common.connection_settings()
         with (
@@ -250,7 +251,7 @@ def push(
                 wait=wait,
                 timeout=timeout,
                 convert=convert,
-                options=reading.convert_options(),
+                options=options,
                 max_invalid_share=reading.max_invalid / 100,
                 on_stage=display.stage_changed,
                 on_progress=display.bytes_sent,

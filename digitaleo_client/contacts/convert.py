@@ -44,6 +44,9 @@ __all__ = [
 
 _Choice = TypeVar("_Choice", Unencodable, ZipMode)
 
+# Characters that quote values or end records, so never separate fields.
+_NOT_SEPARATORS = frozenset('"\r\n')
+
 # Rows converted together: enough for the validator's batch screen to pay
 # off, few enough to keep memory flat.
 BATCH_ROWS = 1000
@@ -84,6 +87,18 @@ class ConvertOptions:
         """Return the --zip mode; raises ConfigurationError if unknown."""
         return _choice("--zip", self.zip, ZipMode)
 
+    def check_reading(self) -> None:
+        """Raise ConfigurationError for an unusable `delimiter`."""
+        if self.delimiter is None:
+            return
+        if len(self.delimiter) != 1 or self.delimiter in _NOT_SEPARATORS:
+            raise ConfigurationError(
+                f"--delimiter {self.delimiter!r} is invalid: the separator must be "
+                "one character other than a quote or a line break, such as ';' or "
+                "',', or 'tab'",
+                key="delimiter",
+            )
+
 
 def _choice(option: str, value: str, kind: type[_Choice]) -> _Choice:
     try:
@@ -116,6 +131,7 @@ def build_deposit(
     quotes) and ConfigurationError for invalid options.
     """
     options = options or ConvertOptions()
+    options.check_reading()
     if options.base_name is not None:
         _check_base_name(options.base_name)
     base_name = _base_name(source, options)
@@ -157,6 +173,7 @@ def _run(
 ) -> ConversionReport:
     policy = options.policy()
     zip_mode = options.zip_mode()
+    options.check_reading()
     report = ConversionReport(
         source=str(source), settings_used=f"{settings_origin}: {account.describe()}"
     )

@@ -148,6 +148,10 @@ DELETE_REFUSED = (
             "an import mode applies to imports only, not to delete; drop --mode",
         ),
         (["--action", "delete"], DELETE_REFUSED),
+        (
+            ["--delimiter", "ab"],
+            "--delimiter 'ab' is invalid: the separator must be one character",
+        ),
     ],
     ids=[
         "empty-list",
@@ -155,6 +159,7 @@ DELETE_REFUSED = (
         "delete-with-media",
         "delete-with-mode",
         "delete-with-email-dedup",
+        "two-character-delimiter",
     ],
 )
 def test_push_options_checked_offline(

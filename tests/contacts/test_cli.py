@@ -5,6 +5,7 @@ import json
 import random
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from digitaleo_client.cli import app
@@ -184,3 +185,23 @@ def test_convert_failure_leaves_no_parts(tmp_path):
     assert result.exit_code == 6
     assert "row 5002: field larger than field limit (131072)" in result.stderr
     assert list(out.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "delimiter",
+    ["ab", '"', "\n", ""],
+    ids=["two-characters", "quote", "line-break", "empty"],
+)
+@pytest.mark.parametrize("command", ["check", "convert"])
+def test_invalid_delimiter_exits_2(tmp_path, command, delimiter):
+    extra = ["--out", tmp_path / "out"] if command == "convert" else []
+
+    result = run(command, DATA / "excel-cp1252.csv", "--delimiter", delimiter, *extra)
+
+    assert result.exit_code == 2
+    assert " ".join(result.stderr.split()) == (
+        f"error: --delimiter {delimiter!r} is invalid: the separator must be one "
+        "character other than a quote or a line break, such as ';' or ',', or 'tab'"
+    )
+    assert not (tmp_path / "out").exists()
+
