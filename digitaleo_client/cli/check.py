@@ -202,7 +202,7 @@ class ReadingOptions:
 
         The mapping file's entries come first, so --map overrides them.
         Raises ConfigurationError for an invalid mapping, mapping file,
-        --delimiter or --unencodable value.
+        --encoding, --delimiter or --unencodable value.
         """
         items: dict[str, str] = {}
         if self.map_file is not None:

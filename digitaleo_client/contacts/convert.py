@@ -19,6 +19,7 @@ from typing import TypeVar
 from digitaleo_client import deposit
 from digitaleo_client.contacts import columns
 from digitaleo_client.contacts.account import AccountSettings
+from digitaleo_client.contacts.encoding import codec_name
 from digitaleo_client.contacts.headers import plan_columns
 from digitaleo_client.contacts.latin1 import Unencodable
 from digitaleo_client.contacts.reader import ExportReader
@@ -88,7 +89,9 @@ class ConvertOptions:
         return _choice("--zip", self.zip, ZipMode)
 
     def check_reading(self) -> None:
-        """Raise ConfigurationError for an unusable `delimiter`."""
+        """Raise ConfigurationError for an unknown `encoding` or an unusable `delimiter`."""
+        if self.encoding is not None:
+            codec_name(self.encoding)
         if self.delimiter is None:
             return
         if len(self.delimiter) != 1 or self.delimiter in _NOT_SEPARATORS:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import charset_normalizer
 
-from digitaleo_client.errors import InputFileError
+from digitaleo_client.errors import ConfigurationError, InputFileError
 
 logger = logging.getLogger(__name__)
 
@@ -111,19 +111,27 @@ def _guess_with_charset_normalizer(path: Path) -> str | None:
     return str(best.encoding)
 
 
+def codec_name(encoding: str) -> str:
+    """Return Python's codec name for `encoding` (`latin-1` gives `iso8859-1`).
+
+    Raises ConfigurationError for an unknown encoding name.
+    """
+    try:
+        return codecs.lookup(encoding).name
+    except LookupError as error:
+        raise ConfigurationError(
+            f"unknown encoding {encoding!r}; use a name such as utf-8, cp1252 or latin-1",
+            key="encoding",
+        ) from error
+
+
 def check_encoding(path: Path, encoding: str) -> str:
     """Return the codec name of `encoding` once the whole file decodes with it.
 
-    Raises InputFileError for an unknown encoding name, or naming the offset
-    and value of the first byte that does not decode.
+    Raises ConfigurationError for an unknown encoding name, and InputFileError
+    naming the offset and value of the first byte that does not decode.
     """
-    try:
-        name = codecs.lookup(encoding).name
-    except LookupError as error:
-        raise InputFileError(
-            f"unknown encoding {encoding!r}; use a name such as utf-8, cp1252 or latin-1",
-            path=str(path),
-        ) from error
+    name = codec_name(encoding)
     failure = first_decode_error(path, name)
     if failure is not None:
         offset, byte = failure

@@ -152,6 +152,10 @@ DELETE_REFUSED = (
             ["--delimiter", "ab"],
             "--delimiter 'ab' is invalid: the separator must be one character",
         ),
+        (
+            ["--encoding", "klingon"],
+            "unknown encoding 'klingon'; use a name such as utf-8, cp1252 or latin-1",
+        ),
     ],
     ids=[
         "empty-list",
@@ -160,6 +164,7 @@ DELETE_REFUSED = (
         "delete-with-mode",
         "delete-with-email-dedup",
         "two-character-delimiter",
+        "unknown-encoding",
     ],
 )
 def test_push_options_checked_offline(

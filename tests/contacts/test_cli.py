@@ -205,3 +205,16 @@ def test_invalid_delimiter_exits_2(tmp_path, command, delimiter):
     )
     assert not (tmp_path / "out").exists()
 
+
+@pytest.mark.parametrize("command", ["check", "convert"])
+def test_unknown_encoding_exits_2(tmp_path, command):
+    extra = ["--out", tmp_path / "out"] if command == "convert" else []
+
+    result = run(command, DATA / "excel-cp1252.csv", "--encoding", "klingon", *extra)
+
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "error: unknown encoding 'klingon'; use a name such as utf-8, cp1252 or "
+        "latin-1\n"
+    )
+    assert not (tmp_path / "out").exists()

@@ -5,7 +5,7 @@ import codecs
 import pytest
 
 from digitaleo_client.contacts.reader import ExportReader
-from digitaleo_client.errors import InputFileError
+from digitaleo_client.errors import ConfigurationError, InputFileError
 
 NAMES = "Nom;Email\nHélène;h@example.com\n"
 
@@ -54,11 +54,12 @@ def test_given_encoding_checked(tmp_path):
 def test_unknown_encoding_name(tmp_path):
     path = tmp_path / "export.csv"
     path.write_bytes(b"Nom;Email\n")
-    with pytest.raises(InputFileError) as caught:
+    with pytest.raises(ConfigurationError) as caught:
         ExportReader(path, encoding="klingon")
     assert str(caught.value) == (
         "unknown encoding 'klingon'; use a name such as utf-8, cp1252 or latin-1"
     )
+    assert caught.value.exit_code == 2
 
 
 @pytest.mark.parametrize(
