@@ -24,7 +24,8 @@
         └── HostileReport             a zip entry or size breaks the safety bounds
 
 Every message says what failed, on which value, and what to do. Each class
-carries the process exit code that the CLI uses for it.
+carries the process exit code that the CLI uses for it. `Terminated`, for
+SIGTERM, is outside the tree: it derives from KeyboardInterrupt, as Ctrl-C does.
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ class ConnectTimeout(DepositConnectionError):
 class TransferError(DigitaleoError):
     """A remote operation (list, upload, download, rename, remove) failed."""
 
-    def __init__(self, message: str, *, path: str | None = None, **details: Any) -> None:
+    def __init__(
+        self, message: str, *, path: str | None = None, **details: Any
+    ) -> None:
         super().__init__(message, path=path, **details)
         self.path = path
 
@@ -169,7 +172,7 @@ class WaitTimeout(OutcomeError):
 
 
 class IncompletePush(OutcomeError):
-    """A push stopped before uploading all its parts; the deposit holds only some."""
+    """A push stopped before all its parts were uploaded."""
 
     exit_code = ExitCode.INCOMPLETE
 
@@ -197,3 +200,16 @@ class CorruptReport(ReportError):
 
 class HostileReport(ReportError):
     """A report zip breaks the extraction safety bounds."""
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM asked the command to stop (a scheduler's timeout, `systemctl stop`).
+
+    The CLI's signal handler raises it so that a command unwinds as after
+    Ctrl-C: a push records it in the journal, names the push to resume and
+    removes its converted files. Code that lets KeyboardInterrupt through
+    lets it through as well.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("interrupted (SIGTERM)")

@@ -22,11 +22,14 @@ import functools
 import inspect
 import json
 import logging
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import FrameType
 from typing import Any, NoReturn, TypeVar
 
 import typer
@@ -41,7 +44,12 @@ from digitaleo_client.cli.options import (
 )
 from digitaleo_client.cli.sources import given_sources
 from digitaleo_client.config import DEFAULT_KNOWN_HOSTS, ConnectionSettings, parse_url
-from digitaleo_client.errors import ConfigurationError, DigitaleoError, ExitCode
+from digitaleo_client.errors import (
+    ConfigurationError,
+    DigitaleoError,
+    ExitCode,
+    Terminated,
+)
 from digitaleo_client.profiles import (
     DEFAULT_PROFILE,
     ResolvedSettings,
@@ -51,6 +59,10 @@ from digitaleo_client.profiles import (
     resolve_settings,
 )
 
+# Exit codes of a command stopped by a signal: 128 plus the signal number.
+EXIT_INTERRUPTED = 130
+EXIT_TERMINATED = 143
+
 EXIT_CODES_HELP = (
     "Exit codes: 0 done (file in ok/); 1 unexpected error; 2 usage or "
     "configuration error; 3 file rejected (in ko/); 4 timed out waiting for "
@@ -58,7 +70,7 @@ EXIT_CODES_HELP = (
     "file; 7 the same content was already pushed; 8 a report zip was rejected "
     "(reports pull); 9 reports left the deposit before any pull (reports pull); "
     "10 a push stopped before uploading all its parts (wait); "
-    "130 interrupted (Ctrl-C)."
+    "130 interrupted (Ctrl-C); 143 stopped by SIGTERM."
 )
 
 # stdout carries results (one JSON document with --json); everything else,
@@ -357,29 +369,59 @@ def error_document(error: DigitaleoError) -> dict[str, Any]:
 def command_errors(common: CommonOptions) -> Iterator[None]:
     """Turn SDK errors into a message on stderr and the error's exit code.
 
-    Ctrl-C exits with 130, as shells expect. Any other exception is a defect:
-    it exits with 1 after a one-line message (and the JSON error with
-    --json), and its traceback is logged at DEBUG, shown by -v.
+    Ctrl-C exits with 130 and SIGTERM with 143 (128 plus the signal number),
+    as shells report them. While the command runs, SIGTERM raises
+    Terminated, so that the command unwinds and cleans up as after Ctrl-C.
+    Any other exception is a defect: it exits with 1 after a one-line
+    message (and the JSON error with --json), and its traceback is logged
+    at DEBUG, shown by -v.
     """
+    with _sigterm_raises():
+        try:
+            yield
+        except DigitaleoError as error:
+            fail(common, error)
+        except Terminated:
+            stderr_console.print("interrupted (SIGTERM)", markup=False)
+            raise typer.Exit(EXIT_TERMINATED) from None
+        except KeyboardInterrupt:
+            stderr_console.print("interrupted", markup=False)
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        except (typer.Exit, typer.Abort, typer.BadParameter):
+            raise
+        except Exception as error:
+            logger.debug("unexpected error", exc_info=error)
+            fail(
+                common,
+                DigitaleoError(
+                    f"unexpected {type(error).__name__}: {error}; this is a defect "
+                    "of digitaleo, so rerun with -v to log the traceback and "
+                    "report it",
+                    cause=type(error).__name__,
+                ),
+            )
+
+
+@contextmanager
+def _sigterm_raises() -> Iterator[None]:
+    """Make SIGTERM raise Terminated in this block; restore the handler afterwards.
+
+    Python sets signal handlers only in the main thread, so elsewhere (a
+    command run by a test in a thread) SIGTERM keeps its handler.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGTERM, _raise_terminated)
     try:
         yield
-    except DigitaleoError as error:
-        fail(common, error)
-    except KeyboardInterrupt:
-        stderr_console.print("interrupted", markup=False)
-        raise typer.Exit(130) from None
-    except (typer.Exit, typer.Abort, typer.BadParameter):
-        raise
-    except Exception as error:
-        logger.debug("unexpected error", exc_info=error)
-        fail(
-            common,
-            DigitaleoError(
-                f"unexpected {type(error).__name__}: {error}; this is a defect of "
-                "digitaleo, so rerun with -v to log the traceback and report it",
-                cause=type(error).__name__,
-            ),
-        )
+    finally:
+        # None means a handler set outside Python, which cannot be put back.
+        signal.signal(signal.SIGTERM, signal.SIG_DFL if previous is None else previous)
+
+
+def _raise_terminated(signum: int, frame: FrameType | None) -> NoReturn:
+    raise Terminated
 
 
 def usage_error(common: CommonOptions, message: str) -> NoReturn:

@@ -1,4 +1,4 @@
-"""Pushes stopped by Ctrl-C or SIGTERM: what `wait`, `status` and the hints say.
+"""Pushes stopped by Ctrl-C or SIGTERM: the output of `wait`, `status` and the hints.
 
 A multi-part push stopped after its first part was published leaves the
 list with that part's contacts only. Waiting for it must not call it done.
@@ -8,6 +8,12 @@ from __future__ import annotations
 
 import json
 import logging
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -30,7 +36,7 @@ from tests.resilience.support import (
 )
 
 # Four contacts of 37 bytes each under a 17-byte header: a part of at most
-# 100 bytes holds two of them (17 + 2 * 37 = 91), so the file has two parts.
+# 100 bytes contains two of them (17 + 2 * 37 = 91), so the file has two parts.
 CONTENT = deposit_csv(1, 4)
 TWO_PARTS = ConvertOptions(max_part_bytes=100, zip="never")
 
@@ -167,3 +173,70 @@ def test_status_shows_incomplete_push(
     )
     pushes = json.loads(document.stdout)["pushes"]
     assert [(item["id"], item["missing_parts"]) for item in pushes] == [(push_id, [2])]
+
+
+def wait_for_upload(journal_path: Path, deadline: float) -> None:
+    """Return once push 1 of the journal at `journal_path` published its file."""
+    while time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(f"file:{journal_path}?mode=ro", uri=True) as db:
+                row = db.execute("SELECT stage FROM pushes WHERE id = 1").fetchone()
+        except sqlite3.OperationalError:
+            row = None
+        if row is not None and row[0] in ("in", "on"):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"push 1 in {journal_path} published no file in time")
+
+
+@pytest.mark.parametrize(
+    ("signal_number", "exit_code", "recorded", "printed"),
+    [
+        (signal.SIGTERM, 143, "interrupted (SIGTERM)", "interrupted (SIGTERM)"),
+        (signal.SIGINT, 130, "interrupted (Ctrl-C)", "interrupted"),
+    ],
+    ids=["sigterm", "sigint"],
+)
+def test_signal_stops_push_cleanly(
+    tmp_path: Path,
+    signal_number: signal.Signals,
+    exit_code: int,
+    recorded: str,
+    printed: str,
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    journal_path = tmp_path / "journal.sqlite3"
+
+    # The delay keeps the file in on/ while the push waits, until the signal.
+    with FakeServer(tmp_path / "deposit", faults=["processing-delay=60"]) as server:
+        env = {
+            **os.environ,
+            **cli_env(server, tmp_path, journal_path),
+            "TMPDIR": str(scratch),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "digitaleo_client", "push", str(source)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            wait_for_upload(journal_path, time.monotonic() + 60)
+            os.kill(process.pid, signal_number)
+            _, stderr = process.communicate(timeout=60)
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+    assert process.returncode == exit_code, stderr
+    assert "the file was uploaded as push 1; resume with `digitaleo wait 1`" in stderr
+    assert stderr.rstrip().endswith(printed)
+    assert sorted(scratch.glob("digitaleo-push-*")) == []
+    with Journal(journal_path) as journal:
+        record = journal.push(1)
+    assert record is not None
+    assert (record.outcome, record.error) == (None, recorded)
