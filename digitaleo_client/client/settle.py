@@ -250,7 +250,7 @@ def missing_parts(record: PushRecord) -> list[int]:
 
 
 def has_stopped(record: PushRecord) -> bool:
-    """Tell whether the process of `record` is done with it: it recorded an error or ended."""
+    """Tell whether the process of `record` recorded an error or has ended."""
     return record.error is not None or is_abandoned(record)
 
 

@@ -24,7 +24,7 @@ from digitaleo_client.client import StageChange
 from digitaleo_client.client.resume import resume_push
 from digitaleo_client.contacts.convert import ConvertOptions
 from digitaleo_client.deposit import ImportMode, Stage
-from digitaleo_client.errors import ExitCode, IncompletePush
+from digitaleo_client.errors import DepositConnectionError, ExitCode, IncompletePush
 from digitaleo_client.journal import Journal
 from fake_server.server import FakeServer
 from tests.resilience.support import (
@@ -34,6 +34,7 @@ from tests.resilience.support import (
     list_sizes,
     write_export,
 )
+from tests.resilience.test_abandoned_pushes import ended_process_id
 
 # Four contacts of 37 bytes each under a 17-byte header: a part of at most
 # 100 bytes contains two of them (17 + 2 * 37 = 91), so the file has two parts.
@@ -240,3 +241,80 @@ def test_signal_stops_push_cleanly(
         record = journal.push(1)
     assert record is not None
     assert (record.outcome, record.error) == (None, recorded)
+
+
+def lose_connection_after_part_one(change: StageChange) -> None:
+    """Stand for the connection lost once part 1 reached ok/."""
+    if change.upload.part == 1 and change.stage is Stage.OK:
+        raise DepositConnectionError("connection to the deposit lost")
+
+
+def test_lost_connection_names_missing_part(
+    digitaleo_fake_server: FakeServer, journal: Journal, tmp_path: Path
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+
+    with (
+        journaled_client(digitaleo_fake_server, journal) as client,
+        pytest.raises(DepositConnectionError) as caught,
+    ):
+        client.push(
+            source,
+            mode=ImportMode.SYNC,
+            options=TWO_PARTS,
+            timeout=30,
+            on_stage=lose_connection_after_part_one,
+        )
+
+    message = str(caught.value)
+    assert message.startswith(
+        "connection to the deposit lost; push 1 stopped with part 1 of 2 uploaded: "
+        "part 2 of 2 was never uploaded"
+    )
+    assert f"push {source} again with --force" in message
+    assert caught.value.details["push_id"] == 1
+
+
+@pytest.mark.parametrize(
+    ("process", "text"),
+    [
+        (
+            "ended",
+            (
+                "part 2 of 2 was never uploaded, so the list clients contains only the "
+                "contacts of part 1 of 2"
+            ),
+        ),
+        ("running", "part 2 of 2 is not uploaded yet and process "),
+    ],
+    ids=["abandoned", "running"],
+)
+def test_resume_without_recorded_error(
+    digitaleo_fake_server: FakeServer,
+    journal: Journal,
+    tmp_path: Path,
+    process: str,
+    text: str,
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    push_id = push_interrupted(digitaleo_fake_server, journal, source)
+    # As if a SIGKILL had stopped the push: no error recorded, and the
+    # process either ended or, for all the journal can tell, still runs.
+    journal.update_push(push_id, clear_error=True)
+    pid = ended_process_id() if process == "ended" else os.getpid()
+    with sqlite3.connect(journal.path) as db:
+        db.execute("UPDATE pushes SET pid = ? WHERE id = ?", (pid, push_id))
+    db.close()
+    record = journal.push(push_id)
+    assert record is not None
+
+    with (
+        journaled_client(digitaleo_fake_server, journal) as client,
+        pytest.raises(IncompletePush) as caught,
+    ):
+        resume_push(client, journal, record, timeout=30)
+
+    assert str(caught.value).startswith(
+        f"push {push_id} of clients.csv is incomplete: {text}"
+    )
+    assert caught.value.missing_parts == [2]
