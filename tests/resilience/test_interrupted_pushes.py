@@ -67,6 +67,20 @@ def push_interrupted(server: FakeServer, journal: Journal, source: Path) -> int:
     return journal.pushes(1)[0].id
 
 
+def resume_incomplete(
+    server: FakeServer, journal: Journal, push_id: int
+) -> IncompletePush:
+    """Resume push `push_id` with `resume_push`; return the IncompletePush it raises."""
+    record = journal.push(push_id)
+    assert record is not None
+    with (
+        journaled_client(server, journal) as client,
+        pytest.raises(IncompletePush) as caught,
+    ):
+        resume_push(client, journal, record, timeout=30)
+    return caught.value
+
+
 def test_interrupted_push_recorded(
     digitaleo_fake_server: FakeServer,
     journal: Journal,
@@ -97,22 +111,16 @@ def test_resume_reports_missing_part(
 ) -> None:
     source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
     push_id = push_interrupted(digitaleo_fake_server, journal, source)
-    record = journal.push(push_id)
-    assert record is not None
 
-    with (
-        journaled_client(digitaleo_fake_server, journal) as client,
-        pytest.raises(IncompletePush) as caught,
-    ):
-        resume_push(client, journal, record, timeout=30)
+    error = resume_incomplete(digitaleo_fake_server, journal, push_id)
 
-    message = str(caught.value)
+    message = str(error)
     assert message.startswith(f"push {push_id} of clients.csv is incomplete: ")
     assert "part 2 of 2 was never uploaded" in message
     assert "the list clients contains only the contacts of part 1" in message
     assert f"push {source} again with --force" in message
-    assert caught.value.exit_code == ExitCode.INCOMPLETE == 10
-    assert caught.value.details["missing_parts"] == [2]
+    assert error.exit_code == ExitCode.INCOMPLETE == 10
+    assert error.details["missing_parts"] == [2]
     after = journal.push(push_id)
     assert after is not None
     assert after.outcome is None
@@ -305,16 +313,8 @@ def test_resume_without_recorded_error(
     with sqlite3.connect(journal.path) as db:
         db.execute("UPDATE pushes SET pid = ? WHERE id = ?", (pid, push_id))
     db.close()
-    record = journal.push(push_id)
-    assert record is not None
 
-    with (
-        journaled_client(digitaleo_fake_server, journal) as client,
-        pytest.raises(IncompletePush) as caught,
-    ):
-        resume_push(client, journal, record, timeout=30)
+    error = resume_incomplete(digitaleo_fake_server, journal, push_id)
 
-    assert str(caught.value).startswith(
-        f"push {push_id} of clients.csv is incomplete: {text}"
-    )
-    assert caught.value.missing_parts == [2]
+    assert str(error).startswith(f"push {push_id} of clients.csv is incomplete: {text}")
+    assert error.missing_parts == [2]
