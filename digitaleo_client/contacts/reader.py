@@ -25,6 +25,15 @@ DELIMITERS = (";", ",", "\t", "|")
 _SNIFF_CHARS = 64 * 1024
 _SNIFF_ROWS = 50
 
+# Leading bytes of file formats that CRM users send instead of a CSV export,
+# what each is, and what to do instead.
+_BINARY_SIGNATURES = (
+    (b"PK\x03\x04", "a zip or xlsx file", "unzip it, or save the spreadsheet as CSV"),
+    (b"\x1f\x8b", "a gzip file", "decompress it with gunzip first"),
+    (b"\xd0\xcf\x11\xe0", "an Excel .xls or other Office file", "save it as CSV"),
+    (b"%PDF", "a PDF file", "export the contacts as CSV from the CRM"),
+)
+
 
 @dataclass(frozen=True)
 class Dialect:
@@ -76,6 +85,17 @@ def sniff_delimiter(sample: str) -> str:
     return max(DELIMITERS, key=lambda delimiter: scores[delimiter])
 
 
+def _check_not_binary(path: Path) -> None:
+    """Raise InputFileError when `path` starts like a zip, gzip, xls or PDF file."""
+    with path.open("rb") as stream:
+        start = stream.read(8)
+    for signature, kind, fix in _BINARY_SIGNATURES:
+        if start.startswith(signature):
+            raise InputFileError(
+                f"{path} looks like {kind}, not a CSV; {fix}", path=str(path)
+            )
+
+
 class ExportReader:
     """Stream the rows of a CRM export after finding its encoding and separator.
 
@@ -91,6 +111,7 @@ class ExportReader:
                 f"{path}: file not found; check the path", path=str(path)
             )
         self.path = path
+        _check_not_binary(path)
         if encoding is None:
             name = encodings.detect_encoding(path)
         else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -320,3 +321,21 @@ def test_all_rejected_warns(command: str, tmp_path: Path) -> None:
 
     assert code == ExitCode.OK
     assert f"warning: all 2 rows of {ragged} would be rejected" in " ".join(err.split())
+
+
+def test_no_convert_sends_zip(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    deposit = tmp_path / "clients.zip"
+    with zipfile.ZipFile(deposit, "w") as archive:
+        archive.writestr(
+            "clients.csv", "Email;Prénom\nzoe@example.com;Zoé\n".encode("iso-8859-1")
+        )
+
+    code, out, err = run(env, "push", str(deposit), "--no-convert")
+
+    assert code == ExitCode.OK, err
+    assert "clients.zip: ok (contacts/import/ok/" in out
+    assert [
+        (item["name"], item["size"]) for item in digitaleo_fake_server.store.lists()
+    ] == [("clients", 1)]

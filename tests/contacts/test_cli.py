@@ -3,6 +3,7 @@
 import base64
 import json
 import random
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -218,3 +219,20 @@ def test_unknown_encoding_exits_2(tmp_path, command):
         "latin-1\n"
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_check_xlsx_exits_6(tmp_path):
+    # An .xlsx file is a zip archive of XML parts.
+    source = tmp_path / "export.xlsx"
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+
+    result = run("check", source)
+
+    assert result.exit_code == 6
+    assert result.stderr == (
+        f"error: {source} looks like a zip or xlsx file, not a CSV; unzip it, or "
+        "save the spreadsheet as CSV\n"
+    )
+    assert "PK" not in result.stdout

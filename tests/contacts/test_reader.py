@@ -1,6 +1,8 @@
 """Reading CRM exports: encodings, separators, line endings and quotes."""
 
 import codecs
+import gzip
+import zipfile
 
 import pytest
 
@@ -137,3 +139,47 @@ def test_one_column_file(tmp_path):
         rows = list(reader)
     assert reader.header == ["Email"]
     assert rows == [(2, ["a@example.com"])]
+
+
+def zip_bytes(tmp_path):
+    path = tmp_path / "made.zip"
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("contacts.csv", "Email;Nom\nd@example.com;Dupont\n")
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            zip_bytes,
+            (
+                "looks like a zip or xlsx file, not a CSV; unzip it, or save "
+                "the spreadsheet as CSV"
+            ),
+        ),
+        (
+            lambda _: gzip.compress(b"Email;Nom\nd@example.com;Dupont\n"),
+            "looks like a gzip file, not a CSV; decompress it with gunzip first",
+        ),
+        (
+            # The start of an OLE2 compound file, the container of .xls files.
+            lambda _: b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 504,
+            "looks like an Excel .xls or other Office file, not a CSV; save it as CSV",
+        ),
+        (
+            lambda _: b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n",
+            "looks like a PDF file, not a CSV; export the contacts as CSV from the CRM",
+        ),
+    ],
+    ids=["zip", "gzip", "xls", "pdf"],
+)
+def test_binary_file_rejected(tmp_path, make, message):
+    path = tmp_path / "export.csv"
+    path.write_bytes(make(tmp_path))
+
+    with pytest.raises(InputFileError) as caught:
+        ExportReader(path)
+
+    assert str(caught.value) == f"{path} {message}"
+    assert caught.value.exit_code == 6
