@@ -169,7 +169,8 @@ def test_processing_delay_shows_on_stage(deposit):
     processor.start()
     processor.submit(path)
 
-    assert wait_for(on_path.exists)
+    # The file reaches on/ just before its record is added to the store.
+    assert wait_for(lambda: on_path.exists() and deposit.store.files())
     assert deposit.store.files()[0]["stage"] == "on"
     assert processor.wait_idle(WAIT)
     assert ok_path.is_file()
