@@ -13,6 +13,7 @@ from typing import Self, TypeVar
 
 from digitaleo_client import retry
 from digitaleo_client.client.arguments import action_folder, check_push_arguments
+from digitaleo_client.client.media_column import check_media_column
 from digitaleo_client.client.mode import read_mode, write_mode
 from digitaleo_client.client.outcome import ModeChange, Outcome, PushResult, Upload
 from digitaleo_client.client.plan import PartPlan, plan_parts
@@ -236,6 +237,9 @@ class DigitaleoClient:
                 options=options,
                 max_invalid_share=max_invalid_share,
                 allow_empty=allow_empty,
+            )
+            check_media_column(
+                source, prepared.parts[0], action, media, self.account.separator
             )
             remote_name = remote_file_name(
                 source.stem if list_name is None else list_name,

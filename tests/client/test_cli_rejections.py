@@ -339,3 +339,78 @@ def test_no_convert_sends_zip(
     assert [
         (item["name"], item["size"]) for item in digitaleo_fake_server.store.lists()
     ] == [("clients", 1)]
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "media", "column"),
+    [
+        ("Mobile\n0612345678\n", [], "EMAIL", "Email"),
+        ("email\nzoe@example.com\n", [], "SMS", "Mobile"),
+        (
+            "Email;Mobile\nzoe@example.com;0612345678\n",
+            ["--no-convert"],
+            "VOICE",
+            "Téléphone Fixe",
+        ),
+    ],
+    ids=["converted-email", "converted-sms", "as-is-voice"],
+)
+def test_optout_without_media_column_rejected(
+    env: dict[str, str],
+    tmp_path: Path,
+    digitaleo_fake_server: FakeServer,
+    content: str,
+    extra: list[str],
+    media: str,
+    column: str,
+) -> None:
+    source = tmp_path / "stop.csv"
+    source.write_bytes(content.encode("iso-8859-1"))
+
+    code, _, err = run(
+        env, "push", str(source), "--action", "optout", "--media", media, *extra
+    )
+
+    message = " ".join(err.split())
+    assert code == ExitCode.INVALID_INPUT
+    assert f"{source} has no {column} column, which an optout for {media} needs" in (
+        message
+    )
+    assert "choose the --media that matches the file's column" in message
+    assert digitaleo_fake_server.store.files() == []
+
+
+def test_optout_with_media_column_sent(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    source = tmp_path / "stop.csv"
+    source.write_bytes(b"Mobile\n0612345678\n")
+
+    code, out, _ = run(env, "push", str(source), "--action", "optout", "--media", "SMS")
+
+    assert code == ExitCode.OK, out
+    assert [record["stage"] for record in digitaleo_fake_server.store.files()] == ["ok"]
+
+
+def test_zipped_optout_without_media_column_rejected(
+    env: dict[str, str], tmp_path: Path, digitaleo_fake_server: FakeServer
+) -> None:
+    source = tmp_path / "stop.zip"
+    with zipfile.ZipFile(source, "w") as archive:
+        archive.writestr("stop.csv", b"Mobile\n0612345678\n")
+
+    code, _, err = run(
+        env,
+        "push",
+        str(source),
+        "--action",
+        "optout",
+        "--media",
+        "EMAIL",
+        "--no-convert",
+    )
+
+    assert code == ExitCode.INVALID_INPUT
+    assert f"{source} has no Email column" in " ".join(err.split())
+    assert "(its columns: Mobile)" in " ".join(err.split())
+    assert digitaleo_fake_server.store.files() == []
