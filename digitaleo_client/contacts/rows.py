@@ -34,6 +34,11 @@ PHONE_COLUMNS = (columns.TELEPHONE_FIXE, columns.MOBILE, columns.FAX)
 # Categories of rejection that the deposit's own rules do not name.
 WRONG_FIELD_COUNT = "wrong number of fields"
 UNENCODABLE = "value not representable in ISO-8859-1"
+CONTROL_CHARACTER = "control character in a value"
+
+# C0 control characters other than tab, CR and LF. Line breaks become spaces,
+# but the others mark a damaged value, which is rejected rather than changed.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 _NEWLINES = str.maketrans({"\r": " ", "\n": " "})
 
@@ -200,17 +205,22 @@ class RowConverter:
         """Prepare a batch whose values need no change, or return None.
 
         One pass over the batch's joined text shows that no value has a line
-        break, a character to fit or repair, or a phone number that
-        repair_phone would change; otherwise each row goes through _prepare.
+        break, a control character, a character to fit or repair, or a phone
+        number that repair_phone would change; otherwise each row goes
+        through _prepare.
         """
         if self._date_index is not None or self._dispatch is not None:
             return None
         if any(len(row) != self._width for _, row in batch):
             return None
-        rows = [list(map(str.strip, self._pick(row))) for _, row in batch]
-        text = "\x00".join(chain.from_iterable(rows))
-        if "\n" in text or "\r" in text:
+        picked = [self._pick(row) for _, row in batch]
+        # Checked before stripping, since str.strip also removes some control
+        # characters. A match only in the ends that stripping removes just
+        # sends the batch the slow way.
+        text = "\t".join(chain.from_iterable(picked))
+        if "\n" in text or "\r" in text or _CONTROL_CHARACTER.search(text):
             return None
+        rows = [list(map(str.strip, values)) for values in picked]
         if not text.isascii() and (
             may_contain_mojibake(text) or not _plain_latin1(text)
         ):
@@ -228,8 +238,9 @@ class RowConverter:
         """Pick, strip, fit and repair the values of one row.
 
         Returns None for a row with the wrong number of fields, which is
-        rejected. Otherwise returns the values, whether they fit ISO-8859-1,
-        and the reasons of unrepairable values by column. The reasons are None
+        rejected. Otherwise returns the values, whether they can be written
+        (they fit ISO-8859-1 and contain no control character), and the
+        reasons of unrepairable values by column. The reasons are None
         when nothing in the row changed or failed, so the row may be screened
         in a batch.
         """
@@ -240,7 +251,8 @@ class RowConverter:
             )
             self._reject(number, "", "", reason, WRONG_FIELD_COUNT)
             return None
-        values = list(map(str.strip, self._pick(row)))
+        picked = self._pick(row)
+        values = list(map(str.strip, picked))
         if self._dispatch is not None:
             values.append(self._dispatch)
 
@@ -249,11 +261,14 @@ class RowConverter:
         if "\n" in joined or "\r" in joined:
             self._replace_newlines(number, values)
         fits = True
+        # Before stripping, since str.strip also removes \x0b, \x0c and \x1c-\x1f.
+        if _CONTROL_CHARACTER.search("".join(picked)):
+            fits = self._reject_control_characters(number, picked)
         if not joined.isascii():
             if may_contain_mojibake(joined):
                 self._repair_mojibake(number, values)
             if not _plain_latin1("".join(values)):
-                fits = self._fit_latin1(number, values)
+                fits = self._fit_latin1(number, values) and fits
         invalid = self._repair(number, values) if self._repair_slots else {}
         if fits and not invalid and len(self._report.changes) == changes:
             return values, True, None
@@ -314,6 +329,22 @@ class RowConverter:
                 self._change(
                     number, index, values, new, "replaced line breaks with spaces"
                 )
+
+    def _reject_control_characters(self, number: int, values: Sequence[str]) -> bool:
+        """Reject each value with a control character; return True when none has one."""
+        clean = True
+        for index, value in enumerate(values):
+            found = _CONTROL_CHARACTER.search(value)
+            if found is None:
+                continue
+            reason = (
+                f"{value!r} contains the control character "
+                f"U+{ord(found.group()):04X} at position {found.start() + 1}; "
+                "remove control characters from the export"
+            )
+            self._reject(number, self.columns[index], value, reason, CONTROL_CHARACTER)
+            clean = False
+        return clean
 
     def _repair_mojibake(self, number: int, values: list[str]) -> None:
         for index, value in enumerate(values):

@@ -272,6 +272,47 @@ def test_unencodable_policies(tmp_path, policy, written, rejected):
     }
 
 
+@pytest.mark.parametrize(
+    ("value", "code", "position"),
+    [
+        ("Du\x00pont", "U+0000", 3),
+        ("\x1b[1mMartin", "U+001B", 1),
+        ("Mar\x0btin", "U+000B", 4),
+        ("Martin\x0c", "U+000C", 7),
+        ("Mar\x1ftin", "U+001F", 4),
+    ],
+    ids=["nul", "escape", "vertical-tab", "form-feed", "unit-separator"],
+)
+def test_control_character_rejects_row(tmp_path, value, code, position):
+    source = write_export(
+        tmp_path, f"Email;Nom\na@example.com;{value}\nb@example.com;Durand\n"
+    )
+
+    report = build_deposit(source, tmp_path / "out", DEFAULT)
+
+    assert report.rejected == [
+        Problem(
+            2,
+            "Nom",
+            value,
+            f"{value!r} contains the control character {code} at position "
+            f"{position}; remove control characters from the export",
+            "control character in a value",
+        )
+    ]
+    assert report.rows_written == 1
+    assert report.parts[0].read_bytes() == b"Nom;Email\nDurand;b@example.com\n"
+
+
+def test_tab_inside_value_kept(tmp_path):
+    source = write_export(tmp_path, 'Email;Nom\na@example.com;"Du\tPont"\n')
+
+    report = build_deposit(source, tmp_path / "out", DEFAULT)
+
+    assert report.rejected == []
+    assert report.parts[0].read_bytes() == b"Nom;Email\nDu\tPont;a@example.com\n"
+
+
 def test_mojibake_and_dates_repaired(tmp_path):
     source = write_export(
         tmp_path,
@@ -338,6 +379,8 @@ ROW_VALUES = st.sampled_from(
         "12\u00a0rue",
         "1980-04-03",
         "03/04/80",
+        "Du\x00pont",
+        "tab\there",
     ]
 )
 
