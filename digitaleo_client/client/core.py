@@ -75,8 +75,8 @@ class DigitaleoClient(DepositSession):
         With a journal, the push is recorded before its upload and at each
         stage. `force` pushes content that the journal says was already
         pushed to the same deposit, action and remote name. A file with no
-        contact row is refused unless `allow_empty` (in sync mode it empties
-        the list).
+        contact row, or whose rows would all be rejected, is refused unless
+        `allow_empty`, because in sync mode it empties the list.
 
         Returns the PushResult; check `result.ok`, or `result.rejected` for
         ko/. Raises ConfigurationError for bad arguments, ValidationError
