@@ -51,6 +51,7 @@ from digitaleo_client.cli import (
     push,  # noqa: F401
     reports,  # noqa: F401
     status,  # noqa: F401
+    wait,  # noqa: F401
 )
 
 
