@@ -141,7 +141,23 @@ class ResolvedSettings:
             if key in SECRET_KEYS:
                 logger.debug("setting %s from %s (value hidden)", key, self.sources[key])
             else:
-                logger.debug("setting %s = %r from %s", key, self.values[key], self.sources[key])
+                shown = shown_setting(key, self.values[key])
+                logger.debug("setting %s = %r from %s", key, shown, self.sources[key])
+
+
+def shown_setting(key: str, value: Any) -> Any:
+    """Return `value` as logs may show it: a URL loses any password written in it.
+
+    Such a URL is rejected later, but its value is logged before that.
+    """
+    if key != "url" or not isinstance(value, str):
+        return value
+    scheme, separator, rest = value.partition("://")
+    user_info, at, host = rest.partition("@")
+    if not separator or not at or ":" not in user_info:
+        return value
+    user = user_info.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{host}"
 
 
 def resolve_settings(

@@ -206,3 +206,28 @@ def test_password_never_shown(
     assert journal_files
     for path in journal_files:
         assert PASSWORD.encode() not in path.read_bytes()
+
+
+@pytest.mark.parametrize("where", ["flag", "env"])
+def test_password_in_url_never_logged(
+    server: FakeServer, tmp_path: Path, where: str
+) -> None:
+    export = write_export(tmp_path / "crm", "clients.csv", deposit_csv(1, 2))
+    url = f"sftp://crm:Secret-In-Url-42@127.0.0.1:{server.port}"
+    env = {
+        "DIGITALEO_CONFIG": str(tmp_path / "none.toml"),
+        "DIGITALEO_PASSWORD": PASSWORD,
+    }
+    arguments = ["push", str(export), "-vv"]
+    if where == "flag":
+        arguments += ["--url", url]
+    else:
+        env["DIGITALEO_URL"] = url
+
+    result = run(env, *arguments)
+
+    assert result.exit_code == ExitCode.USAGE
+    assert "Secret-In-Url-42" not in result.stderr + result.stdout
+    assert f"setting url = 'sftp://crm:***@127.0.0.1:{server.port}' from" in (
+        result.stderr
+    )
