@@ -8,6 +8,7 @@ from pathlib import Path
 
 from digitaleo_client.client.arguments import check_push_arguments
 from digitaleo_client.client.media_column import check_media_column
+from digitaleo_client.client.mode import write_mode
 from digitaleo_client.client.outcome import Outcome, PushResult, Upload
 from digitaleo_client.client.plan import PartPlan, plan_parts
 from digitaleo_client.client.prepare import prepare_deposit
@@ -182,9 +183,34 @@ class DigitaleoClient(DepositSession):
                 if outcome.stage is Stage.KO:
                     _note_stopped(result, index, len(parts))
                     break
-        finally:
-            if plan.restore_mode is not None and self._transport is not None:
-                self.set_mode(plan.restore_mode)
+        except BaseException as error:
+            if plan.restore_mode is not None:
+                self._restore_mode_after(error, plan.restore_mode)
+            raise
+        if plan.restore_mode is not None:
+            self.set_mode(plan.restore_mode)
+
+    def _restore_mode_after(self, error: BaseException, mode: ImportMode) -> None:
+        """Set `mode` back once after a push failed, warning when that fails too.
+
+        An interruption (Ctrl-C, SIGTERM) may stop in the middle of a request,
+        so the connection is opened again first. No retry runs here: the
+        push already failed, and a user who interrupted wants it to stop.
+        """
+        if not isinstance(error, Exception):
+            self._drop_connection()
+        try:
+            if self._transport is None:
+                self._transport = self._open_connection(self.settings)
+            write_mode(self._transport, mode)
+        except DigitaleoError as failure:
+            logger.warning(
+                "could not set the import mode back to %s after the failed push (%s); "
+                "run `digitaleo mode set %s` before the next push",
+                mode.value,
+                failure,
+                mode.value,
+            )
 
 
 def _mention_open_push(error: DigitaleoError, push_id: int, hint: str) -> None:

@@ -324,3 +324,70 @@ def test_resume_without_recorded_error(
 
     assert str(error).startswith(f"push {push_id} of clients.csv is incomplete: {text}")
     assert error.missing_parts == [2]
+
+
+def test_interrupt_in_part_two_restores_mode(
+    digitaleo_fake_server: FakeServer, journal: Journal, tmp_path: Path
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    seen_ok: list[int] = []
+
+    def note_ok(change: StageChange) -> None:
+        if change.stage is Stage.OK:
+            seen_ok.append(change.upload.part)
+
+    def interrupt_part_two(done: int, total: int | None) -> None:
+        # Pressed while part 2 is being written, after the mode became add.
+        if seen_ok:
+            raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with journaled_client(digitaleo_fake_server, journal) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.push(
+                source,
+                mode=ImportMode.SYNC,
+                options=TWO_PARTS,
+                timeout=30,
+                on_stage=note_ok,
+                on_progress=interrupt_part_two,
+            )
+        mode_after = client.get_mode()
+
+    assert time.monotonic() - started < 10.0
+    assert seen_ok == [1]
+    assert mode_after is ImportMode.SYNC
+
+
+def test_mode_left_named_when_restore_fails(
+    tmp_path: Path, journal: Journal, caplog: pytest.LogCaptureFixture
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    caplog.set_level(logging.WARNING, logger="digitaleo_client")
+
+    with FakeServer(tmp_path / "deposit") as server:
+
+        def stop_server(done: int, total: int | None) -> None:
+            if list_sizes(server):
+                server.stop()
+                raise KeyboardInterrupt
+
+        with (
+            journaled_client(server, journal) as client,
+            pytest.raises(KeyboardInterrupt),
+        ):
+            client.push(
+                source,
+                mode=ImportMode.SYNC,
+                options=TWO_PARTS,
+                timeout=30,
+                on_progress=stop_server,
+            )
+
+    assert any(
+        message.startswith(
+            "could not set the import mode back to sync after the failed push"
+        )
+        and message.endswith("run `digitaleo mode set sync` before the next push")
+        for message in caplog.messages
+    )
