@@ -367,6 +367,15 @@ def error_document(error: DigitaleoError) -> dict[str, Any]:
     }
 
 
+def _stopped(common: CommonOptions, kind: str, message: str, code: int) -> NoReturn:
+    """Report a command stopped by a signal, as JSON too with --json, and exit."""
+    stderr_console.print(message, markup=False)
+    if common.json:
+        error = {"type": kind, "message": message, "exit_code": code, "details": {}}
+        print_json({"ok": False, "error": error})
+    raise typer.Exit(code) from None
+
+
 @contextmanager
 def command_errors(common: CommonOptions) -> Iterator[None]:
     """Turn SDK errors into a message on stderr and the error's exit code.
@@ -384,11 +393,9 @@ def command_errors(common: CommonOptions) -> Iterator[None]:
         except DigitaleoError as error:
             fail(common, error)
         except Terminated:
-            stderr_console.print("interrupted (SIGTERM)", markup=False)
-            raise typer.Exit(EXIT_TERMINATED) from None
+            _stopped(common, "Terminated", "interrupted (SIGTERM)", EXIT_TERMINATED)
         except KeyboardInterrupt:
-            stderr_console.print("interrupted", markup=False)
-            raise typer.Exit(EXIT_INTERRUPTED) from None
+            _stopped(common, "Interrupted", "interrupted", EXIT_INTERRUPTED)
         except (typer.Exit, typer.Abort, typer.BadParameter):
             raise
         except Exception as error:

@@ -205,12 +205,13 @@ def wait_for_upload(journal_path: Path, deadline: float) -> None:
 
 
 @pytest.mark.parametrize(
-    ("signal_number", "exit_code", "recorded", "printed"),
+    ("signal_number", "exit_code", "recorded", "printed", "as_json"),
     [
-        (signal.SIGTERM, 143, "interrupted (SIGTERM)", "interrupted (SIGTERM)"),
-        (signal.SIGINT, 130, "interrupted (Ctrl-C)", "interrupted"),
+        (signal.SIGTERM, 143, "interrupted (SIGTERM)", "interrupted (SIGTERM)", False),
+        (signal.SIGINT, 130, "interrupted (Ctrl-C)", "interrupted", False),
+        (signal.SIGTERM, 143, "interrupted (SIGTERM)", "interrupted (SIGTERM)", True),
     ],
-    ids=["sigterm", "sigint"],
+    ids=["sigterm", "sigint", "sigterm-json"],
 )
 def test_signal_stops_push_cleanly(
     tmp_path: Path,
@@ -218,6 +219,7 @@ def test_signal_stops_push_cleanly(
     exit_code: int,
     recorded: str,
     printed: str,
+    as_json: bool,
 ) -> None:
     source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
     scratch = tmp_path / "scratch"
@@ -232,7 +234,8 @@ def test_signal_stops_push_cleanly(
             "TMPDIR": str(scratch),
         }
         process = subprocess.Popen(
-            [sys.executable, "-m", "digitaleo_client", "push", str(source)],
+            [sys.executable, "-m", "digitaleo_client", "push", str(source)]
+            + (["--json"] if as_json else []),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -241,7 +244,7 @@ def test_signal_stops_push_cleanly(
         try:
             wait_for_upload(journal_path, time.monotonic() + 60)
             os.kill(process.pid, signal_number)
-            _, stderr = process.communicate(timeout=60)
+            stdout, stderr = process.communicate(timeout=60)
         finally:
             if process.poll() is None:
                 process.kill()
@@ -251,6 +254,16 @@ def test_signal_stops_push_cleanly(
     assert "the file was uploaded as push 1; resume with `digitaleo wait 1`" in stderr
     assert stderr.rstrip().endswith(printed)
     assert sorted(scratch.glob("digitaleo-push-*")) == []
+    if as_json:
+        assert json.loads(stdout) == {
+            "ok": False,
+            "error": {
+                "type": "Terminated",
+                "message": "interrupted (SIGTERM)",
+                "exit_code": 143,
+                "details": {},
+            },
+        }
     with Journal(journal_path) as journal:
         record = journal.push(1)
     assert record is not None
