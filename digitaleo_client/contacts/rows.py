@@ -36,9 +36,11 @@ WRONG_FIELD_COUNT = "wrong number of fields"
 UNENCODABLE = "value not representable in ISO-8859-1"
 CONTROL_CHARACTER = "control character in a value"
 
-# C0 control characters other than tab, CR and LF. Line breaks become spaces,
-# but the others mark a damaged value, which is rejected rather than changed.
-_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# C0 control characters other than tab, CR and LF, DEL, and the C1 controls
+# (U+0080-U+009F, where a Windows-1252 file read as ISO-8859-1 puts € and œ).
+# Line breaks become spaces, but the others mark a damaged value, which is
+# rejected rather than changed.
+_CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 _NEWLINES = str.maketrans({"\r": " ", "\n": " "})
 

@@ -280,8 +280,20 @@ def test_unencodable_policies(tmp_path, policy, written, rejected):
         ("Mar\x0btin", "U+000B", 4),
         ("Martin\x0c", "U+000C", 7),
         ("Mar\x1ftin", "U+001F", 4),
+        ("Eve\x7f", "U+007F", 4),
+        ("Fa\x85y", "U+0085", 3),
+        ("Gu\x9by", "U+009B", 3),
     ],
-    ids=["nul", "escape", "vertical-tab", "form-feed", "unit-separator"],
+    ids=[
+        "nul",
+        "escape",
+        "vertical-tab",
+        "form-feed",
+        "unit-separator",
+        "delete",
+        "next-line",
+        "c1-csi",
+    ],
 )
 def test_control_character_rejects_row(tmp_path, value, code, position):
     source = write_export(
