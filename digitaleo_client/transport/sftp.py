@@ -290,8 +290,10 @@ class _ErrorTranslation:
         if isinstance(error, OSError):
             _raise_os_error(self.display_url, self.path, error)
         if isinstance(error, paramiko.SSHException | EOFError):
+            # An EOFError from a closed connection has no message of its own.
+            reason = str(error) or "the server closed the connection"
             raise DepositConnectionError(
-                f"connection to {self.display_url} lost during {self.path}: {error}; "
+                f"connection to {self.display_url} lost during {self.path}: {reason}; "
                 "retry the command",
                 path=self.path,
             ) from error

@@ -196,3 +196,16 @@ def test_write_to_ok_denied(client: DigitaleoClient, tmp_path: Path) -> None:
 
     assert "denied access to contacts/import/ok/.clients.csv.part" in str(caught.value)
     assert "only the in/ folders and the import mode files" in str(caught.value)
+
+
+def test_no_wait_push_followed_later(
+    client: DigitaleoClient, digitaleo_fake_server: FakeServer, tmp_path: Path
+) -> None:
+    # The way the README gives to follow a push made with wait=False.
+    source = export(tmp_path, "crm", "Email\nzoe@example.com\n", name="Later.csv")
+
+    result = client.push(source, wait=False)
+    outcome = client.wait(client.find_upload(result.remote_name), timeout=30)
+
+    assert outcome.stage is Stage.OK
+    assert outcome.remote_path.endswith("_Later.csv")
