@@ -18,6 +18,8 @@ from digitaleo_client.transport.hostkeys import HostKeyChecker
 
 WINDOW_SIZE = 64 * 1024 * 1024
 MAX_PACKET_SIZE = 256 * 1024
+# Seconds to wait for the server's first bytes before the SSH handshake.
+_GREETING_PEEK_SECONDS = 2.0
 PREFERRED_CIPHERS = ("aes128-gcm@openssh.com", "aes128-ctr", "aes256-gcm@openssh.com")
 
 
@@ -40,6 +42,7 @@ def open_ssh(
             "check the host and port of the deposit URL",
         ) from error
 
+    _check_not_ftp(sock, url, settings)
     ssh = paramiko.Transport(
         sock, default_window_size=WINDOW_SIZE, default_max_packet_size=MAX_PACKET_SIZE
     )
@@ -49,6 +52,33 @@ def open_ssh(
         ssh.close()
         raise
     return ssh
+
+
+def _check_not_ftp(
+    sock: socket.socket, url: ParsedUrl, settings: ConnectionSettings
+) -> None:
+    """Raise DepositConnectionError, closing `sock`, when an FTP server greets.
+
+    SSH and FTP servers both speak first, so the greeting is read without
+    consuming it (MSG_PEEK). A server that stays silent for a moment is left
+    to the SSH handshake and its own timeout.
+    """
+    sock.settimeout(min(settings.connect_timeout, _GREETING_PEEK_SECONDS))
+    try:
+        greeting = sock.recv(4, socket.MSG_PEEK)
+    except OSError:
+        greeting = b""
+    finally:
+        sock.settimeout(settings.connect_timeout)
+    if greeting[:3] != b"220":
+        return
+    sock.close()
+    raise DepositConnectionError(
+        f"{url.host}:{url.port} is an FTP server (it greeted with code 220), not an "
+        f"SSH server; use ftps://{url.host}:{url.port} or ftp:// as the deposit URL",
+        host=url.host,
+        transient=False,
+    )
 
 
 def _negotiate(

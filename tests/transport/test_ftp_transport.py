@@ -442,3 +442,27 @@ def test_ssh_port_named_at_once(scheme: str, digitaleo_fake_server: Any) -> None
     )
     assert f"use sftp://127.0.0.1:{port} as the deposit URL" in str(caught.value)
     assert caught.value.details["transient"] is False
+
+
+def test_ftp_port_named_for_sftp_url(
+    ftp_front_end: Callable[..., FTPFrontEnd], tmp_path: Path
+) -> None:
+    front_end = ftp_front_end()
+    port = front_end.port
+    settings = ConnectionSettings(
+        url=f"sftp://{USER}@127.0.0.1:{port}/",
+        password=PASSWORD,
+        known_hosts=tmp_path / "known_hosts",
+        connect_timeout=30.0,
+    )
+
+    started = time.monotonic()
+    with pytest.raises(DepositConnectionError) as caught:
+        open_transport(settings)
+
+    assert time.monotonic() - started < 10.0
+    assert str(caught.value) == (
+        f"127.0.0.1:{port} is an FTP server (it greeted with code 220), not an SSH "
+        f"server; use ftps://127.0.0.1:{port} or ftp:// as the deposit URL"
+    )
+    assert caught.value.details["transient"] is False
