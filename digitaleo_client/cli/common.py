@@ -316,16 +316,21 @@ def command_logging(common: CommonOptions) -> Iterator[None]:
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
     root = logging.getLogger()
     package = logging.getLogger("digitaleo_client")
-    saved = (root.level, package.level)
+    # paramiko logs each failure as ERROR lines with a traceback, which the
+    # client's own error message already states: they show from -v on.
+    paramiko_logger = logging.getLogger("paramiko")
+    saved = (root.level, package.level, paramiko_logger.level)
     root.addHandler(handler)
     root.setLevel(library_level)
     package.setLevel(package_level)
+    paramiko_logger.setLevel(library_level if common.verbose else logging.CRITICAL)
     try:
         yield
     finally:
         root.removeHandler(handler)
         root.setLevel(saved[0])
         package.setLevel(saved[1])
+        paramiko_logger.setLevel(saved[2])
 
 
 def emit(common: CommonOptions, document: dict[str, Any], text: str) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import zipfile
 from pathlib import Path
 
@@ -414,3 +416,45 @@ def test_zipped_optout_without_media_column_rejected(
     assert f"{source} has no Email column" in " ".join(err.split())
     assert "(its columns: Mobile)" in " ".join(err.split())
     assert digitaleo_fake_server.store.files() == []
+
+
+def test_handshake_failure_without_library_traceback(tmp_path: Path) -> None:
+    # A server that greets neither as SSH nor as FTP makes paramiko log its
+    # failure as ERROR lines with a traceback; without -v only the client's
+    # own message shows.
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def greet_wrongly() -> None:
+        for _ in range(5):
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.sendall(b"HELLO THERE\r\n")
+                connection.recv(1024)
+
+    server = threading.Thread(target=greet_wrongly, daemon=True)
+    server.start()
+    env = {
+        "DIGITALEO_PASSWORD": "unused",
+        "DIGITALEO_CONFIG": str(tmp_path / "none.toml"),
+        "DIGITALEO_KNOWN_HOSTS": str(tmp_path / "known_hosts"),
+    }
+    try:
+        code, _, err = run(
+            env,
+            "mode",
+            "show",
+            "--url",
+            f"sftp://crm@127.0.0.1:{port}",
+            "--connect-timeout",
+            "2",
+        )
+    finally:
+        listener.close()
+
+    assert code == ExitCode.CONNECTION
+    assert "Traceback" not in err
+    assert "SSH handshake with sftp://crm@127.0.0.1:" in " ".join(err.split())
