@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from digitaleo_client.contacts.convert import (
     ConvertOptions,
     build_deposit,
 )
+from digitaleo_client.contacts.reader import check_not_binary
 from digitaleo_client.deposit import MAX_PART_BYTES
 from digitaleo_client.errors import InputFileError, ValidationError
 
@@ -61,6 +63,7 @@ def prepare_deposit(
         )
     if not convert:
         checked = _checked_as_is(source)
+        _check_deposit_container(checked)
         _check_not_utf8(checked)
         if not allow_empty and not _has_data_line(checked):
             raise _empty_file_error(source)
@@ -150,6 +153,28 @@ def _summary(report: ConversionReport) -> dict[str, Any]:
     summary["invalid_values"] = len(report.invalid_values)
     summary["changes"] = len(report.changes)
     return summary
+
+
+def _check_deposit_container(source: Path) -> None:
+    """Raise InputFileError unless `source` is a CSV or a zip of exactly one CSV.
+
+    The deposit moves any other zip to ko/; gzip, Office and PDF files are
+    caught by their first bytes.
+    """
+    if not zipfile.is_zipfile(source):
+        check_not_binary(source)
+        return
+    with zipfile.ZipFile(source) as archive:
+        names = [info.filename for info in archive.infolist() if not info.is_dir()]
+    if len(names) == 1 and names[0].lower().endswith(".csv"):
+        return
+    shown = ", ".join(names[:5]) + (" ..." if len(names) > 5 else "") or "nothing"
+    raise InputFileError(
+        f"{source} is a zip (or xlsx) file containing {shown}, but a zipped deposit "
+        "must contain exactly one CSV file, so the deposit would move it to ko/; "
+        "drop --no-convert to let push convert a CSV export, or zip one CSV file",
+        path=str(source),
+    )
 
 
 def _checked_as_is(source: Path) -> Path:

@@ -85,7 +85,7 @@ def sniff_delimiter(sample: str) -> str:
     return max(DELIMITERS, key=lambda delimiter: scores[delimiter])
 
 
-def _check_not_binary(path: Path) -> None:
+def check_not_binary(path: Path) -> None:
     """Raise InputFileError when `path` starts like a zip, gzip, xls or PDF file."""
     with path.open("rb") as stream:
         start = stream.read(8)
@@ -111,7 +111,7 @@ class ExportReader:
                 f"{path}: file not found; check the path", path=str(path)
             )
         self.path = path
-        _check_not_binary(path)
+        check_not_binary(path)
         if encoding is None:
             name = encodings.detect_encoding(path)
         else:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import socket
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -458,3 +460,46 @@ def test_handshake_failure_without_library_traceback(tmp_path: Path) -> None:
     assert code == ExitCode.CONNECTION
     assert "Traceback" not in err
     assert "SSH handshake with sftp://crm@127.0.0.1:" in " ".join(err.split())
+
+
+def write_gzip(path: Path) -> None:
+    path.write_bytes(gzip.compress(b"Email\nzoe@example.com\n"))
+
+
+def write_xlsx_like(path: Path) -> None:
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+
+
+@pytest.mark.parametrize(
+    ("name", "writer", "expected"),
+    [
+        ("clients.csv.gz", write_gzip, "looks like a gzip file, not a CSV"),
+        (
+            "clients.xlsx",
+            write_xlsx_like,
+            (
+                "is a zip (or xlsx) file containing [Content_Types].xml, "
+                "xl/workbook.xml, but a zipped deposit must contain exactly one CSV file"
+            ),
+        ),
+    ],
+    ids=["gzip", "xlsx"],
+)
+def test_no_convert_rejects_non_deposit_file(
+    env: dict[str, str],
+    tmp_path: Path,
+    digitaleo_fake_server: FakeServer,
+    name: str,
+    writer: Callable[[Path], None],
+    expected: str,
+) -> None:
+    source = tmp_path / name
+    writer(source)
+
+    code, _, err = run(env, "push", str(source), "--no-convert", "--allow-empty")
+
+    assert code == ExitCode.INVALID_INPUT
+    assert f"{source} {expected}" in " ".join(err.split())
+    assert digitaleo_fake_server.store.files() == []
