@@ -167,7 +167,7 @@ class PushJournal:
 
     def _refuse_duplicate(self, db: sqlite3.Connection, push: NewPush) -> None:
         row = db.execute(
-            "SELECT id, stage, outcome, created_at FROM pushes "
+            "SELECT id, stage, outcome, created_at, parts, uploads FROM pushes "
             "WHERE deposit = ? AND content_sha256 = ? AND action = ? AND media IS ? "
             "AND remote_name = ? AND (outcome IS NULL OR outcome NOT IN (?, ?)) "
             "ORDER BY id DESC LIMIT 1",
@@ -182,14 +182,25 @@ class PushJournal:
         ).fetchone()
         if row is None:
             return
-        earlier_id, stage, outcome, created_at = row
+        earlier_id, stage, outcome, created_at, parts, uploads = row
         state = f"ended in {outcome}/" if outcome else f"last seen in stage {stage}"
+        published = sum(
+            1 for item in json.loads(str(uploads)) if item.get("confirmed", True)
+        )
+        advice = (
+            "pushing it again could create a second list or apply it twice. "
+            "Check it with `digitaleo status`, or push anyway with --force"
+        )
+        if outcome is None and 0 < published < int(parts):
+            state = f"{published} of {parts} parts uploaded, {state}"
+            advice = (
+                "the list holds only the uploaded parts' contacts. Once that push's "
+                "process has ended, push again with --force to send the whole file"
+            )
         raise DuplicatePush(
             f"{push.source} has the same content as push {earlier_id} "
             f"({_time_text(float(created_at))}, {state}) to {push.remote_name} "
-            f"in contacts/{push.action}{push.media or ''} on {push.deposit}; "
-            "pushing it again could create a second list or apply it twice. "
-            "Check it with `digitaleo status`, or push anyway with --force",
+            f"in contacts/{push.action}{push.media or ''} on {push.deposit}; {advice}",
             push_id=int(earlier_id),
             path=push.source,
         )

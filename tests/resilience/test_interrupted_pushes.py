@@ -24,7 +24,12 @@ from digitaleo_client.client import StageChange
 from digitaleo_client.client.resume import resume_push
 from digitaleo_client.contacts.convert import ConvertOptions
 from digitaleo_client.deposit import ImportMode, Stage
-from digitaleo_client.errors import DepositConnectionError, ExitCode, IncompletePush
+from digitaleo_client.errors import (
+    DepositConnectionError,
+    DuplicatePush,
+    ExitCode,
+    IncompletePush,
+)
 from digitaleo_client.journal import Journal
 from fake_server.server import FakeServer
 from tests.resilience.support import (
@@ -403,4 +408,25 @@ def test_mode_left_named_when_restore_fails(
         )
         and message.endswith("run `digitaleo mode set sync` before the next push")
         for message in caplog.messages
+    )
+
+
+def test_repeat_of_incomplete_push_says_force(
+    digitaleo_fake_server: FakeServer, journal: Journal, tmp_path: Path
+) -> None:
+    source = write_export(tmp_path / "crm", "clients.csv", CONTENT)
+    push_id = push_interrupted(digitaleo_fake_server, journal, source)
+
+    with (
+        journaled_client(digitaleo_fake_server, journal) as client,
+        pytest.raises(DuplicatePush) as caught,
+    ):
+        client.push(source, mode=ImportMode.SYNC, options=TWO_PARTS, timeout=30)
+
+    message = str(caught.value)
+    assert f"has the same content as push {push_id} (" in message
+    assert "1 of 2 parts uploaded, last seen in stage ok)" in message
+    assert message.endswith(
+        "the list holds only the uploaded parts' contacts. Once that push's process "
+        "has ended, push again with --force to send the whole file"
     )
