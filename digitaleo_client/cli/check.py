@@ -47,6 +47,9 @@ INPUT_PANEL = "Reading the export"
 # would be rejected, unless --max-invalid sets another limit.
 DEFAULT_MAX_INVALID_PERCENT = 5.0
 
+# The human summary shows this many merged rows; --json lists more.
+_SHOWN_DUPLICATES = 10
+
 # Without a terminal, progress is logged once per this many rows.
 _LOG_EVERY_ROWS = 100_000
 
@@ -333,6 +336,7 @@ def summary_text(report: ConversionReport, max_invalid: float | None = None) -> 
     lines.append(f"values changed: {len(report.changes)}")
     by_why = Counter(change.why for change in report.changes)
     lines += [f"  {count} {why}" for why, count in by_why.most_common()]
+    lines += _duplicate_lines(report)
     for path in report.parts:
         lines.append(f"part: {path}")
     if max_invalid is not None and _over_limit(report, max_invalid):
@@ -341,6 +345,18 @@ def summary_text(report: ConversionReport, max_invalid: float | None = None) -> 
             "--rejects FILE, or raise --max-invalid"
         )
     return "\n".join(lines)
+
+
+def _duplicate_lines(report: ConversionReport) -> list[str]:
+    shown = report.duplicates[:_SHOWN_DUPLICATES]
+    lines = [f"rows merged by the deposit: {report.duplicate_rows}"]
+    lines += [f"  {duplicate.message}" for duplicate in shown]
+    hidden = report.duplicate_rows - len(shown)
+    if hidden:
+        lines.append(
+            f"  and {hidden} more; --json lists the first {len(report.duplicates)}"
+        )
+    return lines
 
 
 def _over_limit(report: ConversionReport, max_invalid: float) -> bool:

@@ -211,6 +211,14 @@ def _run(
         report.rows_written,
         report.rows_rejected,
     )
+    if report.duplicate_rows:
+        logger.warning(
+            "%s: %s rows have the deduplication key of an earlier row; the "
+            "deposit merges each into the earlier row's contact, and the "
+            "later row's values replace the earlier one's",
+            source,
+            report.duplicate_rows,
+        )
     return report
 
 
@@ -287,6 +295,7 @@ def _stream_rows(
             and read // PROGRESS_EVERY_ROWS > previous // PROGRESS_EVERY_ROWS
         ):
             progress(read, reader.bytes_read)
+    converter.finish()
     report.rows_read = read
     report.rows_written = written
     if progress is not None:

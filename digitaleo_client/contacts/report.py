@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from digitaleo_client.contacts.duplicates import Duplicate
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -45,7 +47,9 @@ class ConversionReport:
     those rows stay out of the parts. `invalid_values` lists every invalid
     value, whether its contact is kept or rejected. `parts` is empty for a
     check. `settings_used` says which account settings applied and where
-    they came from.
+    they came from. `duplicate_rows` counts the written rows that the
+    deposit merges into an earlier row with the same deduplication key;
+    `duplicates` lists the first 1,000 of them.
     """
 
     parts: list[Path] = field(default_factory=list)
@@ -54,6 +58,8 @@ class ConversionReport:
     rejected: list[Problem] = field(default_factory=list)
     invalid_values: list[Problem] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)
+    duplicate_rows: int = 0
+    duplicates: list[Duplicate] = field(default_factory=list)
     settings_used: str = ""
     source: str = ""
     encoding: str = "utf-8"
@@ -93,6 +99,11 @@ class ConversionReport:
             "rejected": [asdict(problem) for problem in self.rejected],
             "invalid_values": [asdict(problem) for problem in self.invalid_values],
             "changes": [asdict(change) for change in self.changes],
+            "duplicate_rows": self.duplicate_rows,
+            "duplicates": [
+                asdict(duplicate) | {"message": duplicate.message}
+                for duplicate in self.duplicates
+            ],
         }
 
 

@@ -13,6 +13,7 @@ import phonenumbers
 
 from digitaleo_client.contacts import columns
 from digitaleo_client.contacts.account import AccountSettings
+from digitaleo_client.contacts.duplicates import DuplicateFinder
 from digitaleo_client.contacts.headers import ColumnPlan
 from digitaleo_client.contacts.latin1 import (
     Unencodable,
@@ -99,7 +100,9 @@ class RowConverter:
     """Convert export rows into deposit rows for one column plan and account.
 
     `convert` returns the values to write, or None when the contact is
-    rejected; it records changes and problems in `report`.
+    rejected; it records changes, problems and the rows that the deposit
+    will merge into an earlier one in `report`. Call `finish` after the
+    last row.
     """
 
     def __init__(
@@ -125,6 +128,7 @@ class RowConverter:
         metadata = phonenumbers.PhoneMetadata.metadata_for_region(account.country)
         self._national_prefix = (metadata.national_prefix if metadata else None) or "+"
         self._validator = ContactValidator(account)
+        self._duplicates = DuplicateFinder(account, self.columns, report)
         self._report = report
         self._policy = policy
         self._blank_invalid = blank_invalid
@@ -158,7 +162,10 @@ class RowConverter:
         prepared = self._prepare(number, row)
         if prepared is None:
             return None
-        return self._judge(number, *prepared)
+        values = self._judge(number, *prepared)
+        if values is not None:
+            self._duplicates.add([number], [values], screened=False)
+        return values
 
     def convert_batch(self, batch: list[tuple[int, list[str]]]) -> list[list[str]]:
         """Convert rows (number, fields) and return the kept ones' values, in order.
@@ -185,14 +192,17 @@ class RowConverter:
             len(clean),
         )
 
-        kept = []
+        kept, numbers = [], []
         for number, (values, fits, invalid) in prepared:
             if screened and invalid is None:
                 kept.append(values)
+                numbers.append(number)
                 continue
             judged = self._judge(number, values, fits, invalid)
             if judged is not None:
                 kept.append(judged)
+                numbers.append(number)
+        self._duplicates.add(numbers, kept, screened and len(clean) == len(kept))
 
         # Preparing the whole batch before judging it records problems out
         # of row order; a stable sort restores the order `convert` gives.
@@ -200,6 +210,10 @@ class RowConverter:
         _sort_rows_from(report.invalid_values, starts[1])
         _sort_rows_from(report.changes, starts[2])
         return kept
+
+    def finish(self) -> None:
+        """Complete the report after the last row: list the merged rows."""
+        self._duplicates.finish()
 
     def _prepare_plain(
         self, batch: list[tuple[int, list[str]]]
