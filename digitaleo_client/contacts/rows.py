@@ -75,6 +75,25 @@ def _plain_latin1(text: str) -> bool:
     return "\xa0" not in text
 
 
+def _may_need_strip(text: str, count: int) -> bool:
+    """Tell whether a value of `text`, `count` values joined with tabs, may have
+    whitespace that str.strip removes.
+
+    Only for text without line breaks, control characters, non-breaking
+    spaces or characters outside ISO-8859-1: there the whitespace that
+    str.strip removes is a space, a tab or U+0085. The test takes a few
+    scans of the text, where stripping every value costs more.
+    """
+    return (
+        text.count("\t") != count - 1
+        or " \t" in text
+        or "\t " in text
+        or text.startswith(" ")
+        or text.endswith(" ")
+        or "\x85" in text
+    )
+
+
 def output_columns(
     plan: ColumnPlan, account: AccountSettings, dispatch: bool
 ) -> list[str]:
@@ -236,11 +255,14 @@ class RowConverter:
         text = "\t".join(chain.from_iterable(picked))
         if "\n" in text or "\r" in text or _CONTROL_CHARACTER.search(text):
             return None
-        rows = [list(map(str.strip, values)) for values in picked]
         if not text.isascii() and (
             may_contain_mojibake(text) or not _plain_latin1(text)
         ):
             return None
+        if _may_need_strip(text, sum(map(len, picked))):
+            rows = [list(map(str.strip, values)) for values in picked]
+        else:
+            rows = [list(values) for values in picked]
         phones = "\n".join(row[index] for row in rows for index in self._phone_indexes)
         if not phones.isascii() or self._damaged_phone.search(phones):
             return None

@@ -419,3 +419,25 @@ def test_batch_conversion_matches_row_by_row(rows, header):
     assert batch_report.rejected == one_report.rejected
     assert batch_report.invalid_values == one_report.invalid_values
     assert batch_report.changes == one_report.changes
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pytest.param([" a@example.com", "Dupont"], id="leading-space"),
+        pytest.param(["a@example.com ", "Dupont"], id="trailing-space"),
+        pytest.param(["a@example.com", "\tDupont"], id="leading-tab"),
+        pytest.param(["a@example.com", "Dupont\x85"], id="next-line"),
+        pytest.param(["a@example.com", "Du pont"], id="inner-space-kept"),
+    ],
+)
+def test_batch_strips_values_like_row_by_row(values):
+    plan = plan_columns(["Email", "Nom"], DEFAULT)
+    report = ConversionReport()
+    converter = RowConverter(plan, DEFAULT, report, Unencodable.TRANSLITERATE)
+    batch = [(2, ["b@example.com", "Martin"]), (3, values)]
+
+    kept = converter.convert_batch(batch)
+
+    assert kept[1] == [values[1].strip(), values[0].strip()]
+    assert report.changes == []
