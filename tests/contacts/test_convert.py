@@ -441,3 +441,45 @@ def test_batch_strips_values_like_row_by_row(values):
 
     assert kept[1] == [values[1].strip(), values[0].strip()]
     assert report.changes == []
+
+
+@pytest.mark.parametrize(
+    ("mobile", "expected"),
+    [
+        pytest.param("612345678", "0612345678", id="lost-leading-zero"),
+        pytest.param("6.12345678E+8", "0612345678", id="scientific-upper"),
+        pytest.param("6.12345678e+8", "0612345678", id="scientific-lower"),
+        pytest.param("0612345678.0", "0612345678", id="decimal-part"),
+        pytest.param("06 12 34 56 78", "06 12 34 56 78", id="already-fine"),
+    ],
+)
+def test_batch_repairs_phones_like_row_by_row(mobile, expected):
+    plan = plan_columns(["Email", "Mobile"], DEFAULT)
+    report = ConversionReport()
+    converter = RowConverter(plan, DEFAULT, report, Unencodable.TRANSLITERATE)
+    batch = [(2, ["b@example.com", "06 12 34 56 79"]), (3, ["a@example.com", mobile])]
+
+    kept = converter.convert_batch(batch)
+
+    assert kept[1] == ["a@example.com", expected]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Du\x00pont", id="nul"),
+        pytest.param("Du\x1bpont", id="escape"),
+        pytest.param("Hélène\x1f", id="unit-separator-after-accent"),
+    ],
+)
+def test_batch_rejects_control_characters(name):
+    plan = plan_columns(["Email", "Nom"], DEFAULT)
+    report = ConversionReport()
+    converter = RowConverter(plan, DEFAULT, report, Unencodable.TRANSLITERATE)
+    batch = [(2, ["b@example.com", "Martin"]), (3, ["a@example.com", name])]
+
+    kept = converter.convert_batch(batch)
+
+    assert kept == [["Martin", "b@example.com"]]
+    assert [problem.row for problem in report.rejected] == [3]
+    assert report.rejected[0].category == "control character in a value"
