@@ -43,9 +43,10 @@ CONTROL_CHARACTER = "control character in a value"
 # rejected rather than changed.
 _CONTROL_CHARACTER = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
-# The characters of _CONTROL_CHARACTER as bytes. UTF-8 encodes each as
-# itself and never uses these bytes inside another character's encoding.
-_CONTROL_BYTES = bytes([*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+# The characters of _CONTROL_CHARACTER as their ISO-8859-1 bytes.
+_CONTROL_BYTES = bytes(
+    [*range(0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]
+)
 
 _NEWLINES = str.maketrans({"\r": " ", "\n": " "})
 
@@ -82,10 +83,14 @@ def _plain_latin1(text: str) -> bool:
 def _has_control_character(text: str) -> bool:
     """Tell whether `text` contains a character that _CONTROL_CHARACTER matches.
 
-    Deleting bytes from the UTF-8 encoding runs in a table lookup per byte,
-    about twice as fast as the regular expression's search on a batch.
+    For text that fits ISO-8859-1, one byte per character, deleting the
+    control bytes from its encoding is about twice as fast as the regular
+    expression's search on a batch. Other text goes to the search.
     """
-    encoded = text.encode("utf-8", "surrogatepass")
+    try:
+        encoded = text.encode("iso-8859-1")
+    except UnicodeEncodeError:
+        return _CONTROL_CHARACTER.search(text) is not None
     return len(encoded.translate(None, _CONTROL_BYTES)) != len(encoded)
 
 
