@@ -186,3 +186,25 @@ def test_accepted_exports_make_files_the_server_accepts(tmp_path_factory, export
         record = deposit.deposit(part.read_bytes())
         assert record["stage"] == "ok", record.get("reason")
         assert record["counts"]["invalid"] == 0
+
+
+def test_merged_rows_match_server_updates(tmp_path):
+    # Rows 3 and 4 share row 2's e-mail, up to case: the deposit creates one
+    # contact, leaves it unchanged for row 3 and updates it for row 4.
+    deposit = FakeDeposit(tmp_path / "root")
+    source = tmp_path / "dups.csv"
+    source.write_text(
+        "email,first_name,mobile\n"
+        "a@example.com,A,0612345601\n"
+        "a@example.com,A,0612345601\n"
+        "A@Example.com,B,0612345602\n",
+        encoding="utf-8",
+    )
+
+    report = build_deposit(source, tmp_path / "parts", deposit.account)
+    record = deposit.deposit(report.parts[0].read_bytes())
+
+    assert report.duplicate_rows == 2
+    assert record["counts"]["created"] == 1
+    assert record["counts"]["unchanged"] == 1
+    assert record["counts"]["updated"] == 1
