@@ -356,6 +356,11 @@ def _duplicate_lines(report: ConversionReport) -> list[str]:
         lines.append(
             f"  and {hidden} more; --json lists the first {len(report.duplicates)}"
         )
+    if report.duplicates_compared_until is not None:
+        lines.append(
+            f"  rows after row {report.duplicates_compared_until:,} were not compared, "
+            "to bound memory; split the export to check them all"
+        )
     return lines
 
 

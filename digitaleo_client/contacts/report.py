@@ -49,7 +49,9 @@ class ConversionReport:
     check. `settings_used` says which account settings applied and where
     they came from. `duplicate_rows` counts the written rows that the
     deposit merges into an earlier row with the same deduplication key;
-    `duplicates` lists the first 1,000 of them.
+    `duplicates` lists the first 1,000 of them. `duplicates_compared_until`
+    is the last row compared when a very large file made the comparison
+    stop (to bound memory), None when every row was compared.
     """
 
     parts: list[Path] = field(default_factory=list)
@@ -60,6 +62,7 @@ class ConversionReport:
     changes: list[Change] = field(default_factory=list)
     duplicate_rows: int = 0
     duplicates: list[Duplicate] = field(default_factory=list)
+    duplicates_compared_until: int | None = None
     settings_used: str = ""
     source: str = ""
     encoding: str = "utf-8"
@@ -100,6 +103,7 @@ class ConversionReport:
             "invalid_values": [asdict(problem) for problem in self.invalid_values],
             "changes": [asdict(change) for change in self.changes],
             "duplicate_rows": self.duplicate_rows,
+            "duplicates_compared_until": self.duplicates_compared_until,
             "duplicates": [
                 asdict(duplicate) | {"message": duplicate.message}
                 for duplicate in self.duplicates

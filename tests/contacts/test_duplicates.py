@@ -238,3 +238,19 @@ def test_check_json_lists_merged_rows(tmp_path):
             "row 2's"
         ),
     }
+
+
+def test_comparison_stops_at_row_cap(tmp_path, monkeypatch):
+    # Rows are compared in batches of 1,000: with a cap of 1,000 keys the
+    # first batch (rows 2 to 1,001) is compared and the later ones are not.
+    monkeypatch.setattr(duplicates, "MAX_COMPARED_ROWS", 1_000)
+    lines = ["email"] + [f"c{number}@example.com" for number in range(2_500)]
+    lines[10] = "c0@example.com"  # row 11 repeats row 2
+    lines[1_500] = "c1@example.com"  # row 1,501 repeats row 3, past the cap
+
+    report = check(tmp_path, "\n".join(lines) + "\n", dedup=Dedup.EMAIL)
+
+    assert report.duplicate_rows == 1
+    assert report.duplicates == [Duplicate(11, 2, "Email", "Email c0@example.com")]
+    assert report.duplicates_compared_until == 1_001
+    assert report.as_dict()["duplicates_compared_until"] == 1_001
