@@ -182,8 +182,10 @@ class SFTPTransport(Transport):
                 received = PipelinedReader(
                     self._sftp, remote.handle, size, self.request_size
                 ).copy_to(target, progress)
-            finally:
-                remote.close()
+            except BaseException:
+                _close_after_failure(remote)
+                raise
+            remote.close()
         return received
 
     def rename(self, source: str, target: str) -> None:
@@ -236,8 +238,10 @@ class SFTPTransport(Transport):
             try:
                 writer = PipelinedWriter(self._sftp, remote.handle, request_size)
                 sent = writer.copy_from(source, progress)
-            finally:
-                remote.close()
+            except BaseException:
+                _close_after_failure(remote)
+                raise
+            remote.close()
         return sent
 
     def _use_small_requests_next_time(self, path: str) -> None:
@@ -297,6 +301,18 @@ class _ErrorTranslation:
                 "retry the command",
                 path=self.path,
             ) from error
+
+
+def _close_after_failure(remote: paramiko.SFTPFile) -> None:
+    """Close a remote file after a failed transfer, keeping the failure's error.
+
+    On a dropped connection the close fails too, and raised from a `finally`
+    its error would replace the first one, Ctrl-C included.
+    """
+    try:
+        remote.close()
+    except (OSError, EOFError, paramiko.SSHException) as error:
+        logger.debug("closing %s after a failure failed too: %r", remote, error)
 
 
 def _raise_os_error(display_url: str, path: str, error: OSError) -> NoReturn:
