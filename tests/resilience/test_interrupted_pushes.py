@@ -15,12 +15,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
 
 from digitaleo_client.cli import app
-from digitaleo_client.client import StageChange
+from digitaleo_client.client import DigitaleoClient, PushResult, StageChange
 from digitaleo_client.client.resume import resume_push
 from digitaleo_client.contacts.convert import ConvertOptions
 from digitaleo_client.deposit import ImportMode, Stage
@@ -47,6 +48,15 @@ CONTENT = deposit_csv(1, 4)
 TWO_PARTS = ConvertOptions(max_part_bytes=100, zip="never")
 
 
+def push_in_two_parts(
+    client: DigitaleoClient, source: Path, **keywords: Any
+) -> PushResult:
+    """Push `source` in two parts in sync mode, with more push `keywords`."""
+    return client.push(
+        source, mode=ImportMode.SYNC, options=TWO_PARTS, timeout=30, **keywords
+    )
+
+
 def interrupt_after_part_one(change: StageChange) -> None:
     """Stand for Ctrl-C pressed once part 1 reached ok/."""
     if change.upload.part == 1 and change.stage is Stage.OK:
@@ -62,13 +72,7 @@ def last_column(table: str) -> str:
 def push_interrupted(server: FakeServer, journal: Journal, source: Path) -> int:
     """Push `source` in two parts in sync mode, stopped after part 1; return its id."""
     with journaled_client(server, journal) as client, pytest.raises(KeyboardInterrupt):
-        client.push(
-            source,
-            mode=ImportMode.SYNC,
-            options=TWO_PARTS,
-            timeout=30,
-            on_stage=interrupt_after_part_one,
-        )
+        push_in_two_parts(client, source, on_stage=interrupt_after_part_one)
     return journal.pushes(1)[0].id
 
 
@@ -169,9 +173,7 @@ def test_force_push_finishes_interrupted(
     push_interrupted(digitaleo_fake_server, journal, source)
 
     with journaled_client(digitaleo_fake_server, journal) as client:
-        result = client.push(
-            source, mode=ImportMode.SYNC, options=TWO_PARTS, timeout=30, force=True
-        )
+        result = push_in_two_parts(client, source, force=True)
 
     assert result.ok
     assert list_sizes(digitaleo_fake_server) == [("clients", 4)]
@@ -290,13 +292,7 @@ def test_lost_connection_names_missing_part(
         journaled_client(digitaleo_fake_server, journal) as client,
         pytest.raises(DepositConnectionError) as caught,
     ):
-        client.push(
-            source,
-            mode=ImportMode.SYNC,
-            options=TWO_PARTS,
-            timeout=30,
-            on_stage=lose_connection_after_part_one,
-        )
+        push_in_two_parts(client, source, on_stage=lose_connection_after_part_one)
 
     message = str(caught.value)
     assert message.startswith(
@@ -362,13 +358,8 @@ def test_interrupt_in_part_two_restores_mode(
     started = time.monotonic()
     with journaled_client(digitaleo_fake_server, journal) as client:
         with pytest.raises(KeyboardInterrupt):
-            client.push(
-                source,
-                mode=ImportMode.SYNC,
-                options=TWO_PARTS,
-                timeout=30,
-                on_stage=note_ok,
-                on_progress=interrupt_part_two,
+            push_in_two_parts(
+                client, source, on_stage=note_ok, on_progress=interrupt_part_two
             )
         mode_after = client.get_mode()
 
@@ -394,13 +385,7 @@ def test_mode_left_named_when_restore_fails(
             journaled_client(server, journal) as client,
             pytest.raises(KeyboardInterrupt),
         ):
-            client.push(
-                source,
-                mode=ImportMode.SYNC,
-                options=TWO_PARTS,
-                timeout=30,
-                on_progress=stop_server,
-            )
+            push_in_two_parts(client, source, on_progress=stop_server)
 
     assert any(
         message.startswith(
@@ -421,7 +406,7 @@ def test_repeat_of_incomplete_push_says_force(
         journaled_client(digitaleo_fake_server, journal) as client,
         pytest.raises(DuplicatePush) as caught,
     ):
-        client.push(source, mode=ImportMode.SYNC, options=TWO_PARTS, timeout=30)
+        push_in_two_parts(client, source)
 
     message = str(caught.value)
     assert f"has the same content as push {push_id} (" in message
