@@ -118,8 +118,8 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX IF NOT EXISTS pulled_reports_day ON pulled_reports (deposit, day)",
     ),
     # 4: the process id and host name of the process that runs each push, so
-    # that a push left open by a killed process can be told from a running
-    # one. Rows of earlier versions keep NULL, which no process matches.
+    # that a push left open by a killed process is distinguished from a
+    # running one. Rows of earlier versions keep NULL, which no process matches.
     (
         "ALTER TABLE pushes ADD COLUMN pid INTEGER",
         "ALTER TABLE pushes ADD COLUMN host TEXT",

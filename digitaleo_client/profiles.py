@@ -141,11 +141,11 @@ class ResolvedSettings:
             if key in SECRET_KEYS:
                 logger.debug("setting %s from %s (value hidden)", key, self.sources[key])
             else:
-                shown = shown_setting(key, self.values[key])
-                logger.debug("setting %s = %r from %s", key, shown, self.sources[key])
+                masked = masked_setting(key, self.values[key])
+                logger.debug("setting %s = %r from %s", key, masked, self.sources[key])
 
 
-def shown_setting(key: str, value: Any) -> Any:
+def masked_setting(key: str, value: Any) -> Any:
     """Return `value` as logs may show it: a URL loses any password written in it.
 
     Such a URL is rejected later, but its value is logged before that.

@@ -55,9 +55,9 @@ from digitaleo_client.profiles import (
     ResolvedSettings,
     default_config_path,
     load_profile,
+    masked_setting,
     resolve_password,
     resolve_settings,
-    shown_setting,
 )
 
 # Exit codes of a command stopped by a signal: 128 plus the signal number.
@@ -164,17 +164,17 @@ class CommonOptions:
         where the value came from.
         """
         if self.given is not None and key in self.given:
-            shown = shown_setting(key, value)
-            logger.debug("setting %s = %r from %s", key, shown, self.given[key])
+            masked = masked_setting(key, value)
+            logger.debug("setting %s = %r from %s", key, masked, self.given[key])
             return value
         config_path = default_config_path()
         profile_value = load_profile(self.profile, config_path).get(key)
         if profile_value is None:
-            logger.debug("setting %s = %r from its default", key, shown_setting(key, value))
+            logger.debug("setting %s = %r from its default", key, masked_setting(key, value))
             return value
         label = f"profile {self.profile or DEFAULT_PROFILE} in {config_path}"
         converted = convert(profile_value)
-        logger.debug("setting %s = %r from %s", key, shown_setting(key, converted), label)
+        logger.debug("setting %s = %r from %s", key, masked_setting(key, converted), label)
         return converted
 
     def connection_settings(self) -> ConnectionSettings:

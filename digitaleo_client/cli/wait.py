@@ -71,10 +71,10 @@ def wait_command(
 ) -> None:
     """Wait for a push, or the newest file of that name, to reach ok/ or ko/.
 
-    A number that is a push id in the journal resumes that push, parts and
-    earlier files of the same name included; anything else is a file name,
-    as after push --no-wait. A name without extension or ending in .csv
-    also finds NAME.zip, the name of a zipped push.
+    A number that is a push id in the journal resumes that push, including
+    its parts and the earlier files of the same name. Anything else is a
+    file name, as after push --no-wait. A name without extension or ending
+    in .csv also finds NAME.zip, the name of a zipped push.
     """
     with command_errors(common):
         timeout = common.profile_setting("timeout", timeout, float)

@@ -175,8 +175,8 @@ class PushResult:
     def ok(self) -> bool:
         """Tell whether every part was sent and reached ok/.
 
-        False also while a part awaits its outcome (after `wait=False`),
-        which `pending` tells apart from a failure.
+        False also while a part awaits its outcome (after `wait=False`).
+        `pending` distinguishes that case from a failure.
         """
         return len(self.outcomes) == self.parts and all(
             item.ok for item in self.outcomes

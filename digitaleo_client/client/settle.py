@@ -257,7 +257,7 @@ def has_stopped(record: PushRecord) -> bool:
 def incomplete_text(record: PushRecord) -> str:
     """Describe a push whose missing parts (see `missing_parts`) will never come.
 
-    Names the parts never uploaded, what the deposit holds instead, and how
+    Names the parts never uploaded, what the list contains instead, and how
     to finish: push the file again with --force.
     """
     missing = missing_parts(record)

@@ -20,9 +20,9 @@ LOCAL_READ_SIZE = 1024 * 1024
 # Write requests in flight per upload: 64 x 255 KiB stays well inside the window.
 MAX_REQUESTS_IN_FLIGHT = 64
 # Bytes of read requests in flight per download (32 requests of 255 KiB).
-# With paramiko's own channel buffer, which moves every byte it still holds
-# on each read, 8 requests were faster than 64; with ChunkedPipe, 32 and 64
-# both beat 8 by about a third on a 200 MB download from sshd on 127.0.0.1.
+# paramiko's own channel buffer moves every byte it contains on each read,
+# so with it 8 requests were faster than 64. With ChunkedPipe, 32 and 64 both
+# beat 8 by about a third on a 200 MB download from sshd on 127.0.0.1.
 READ_BACKLOG_BYTES = 32 * LARGE_REQUEST_SIZE
 
 

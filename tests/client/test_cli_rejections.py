@@ -421,9 +421,8 @@ def test_zipped_optout_without_media_column_rejected(
 
 
 def test_handshake_failure_without_library_traceback(tmp_path: Path) -> None:
-    # A server that greets neither as SSH nor as FTP makes paramiko log its
-    # failure as ERROR lines with a traceback; without -v only the client's
-    # own message shows.
+    # paramiko logs a failed handshake as ERROR lines with a traceback. Without
+    # -v, only the client's own message may reach the output.
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
 

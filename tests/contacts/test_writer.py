@@ -236,7 +236,7 @@ def test_zip_over_limit_is_written_as_csv(tmp_path):
     assert not (tmp_path / "clients.zip").exists()
 
 
-def test_auto_keeps_first_csv_when_zip_does_not_fit(tmp_path):
+def test_auto_unzipped_first_part(tmp_path):
     # "Email\n" (6 bytes) and two 101-byte lines fill 208 of 300 bytes; the
     # third line starts zip parts. Zipped, the first part's rows and the 120
     # bytes of zip structure would pass 300, so it stays a CSV. Each later
